@@ -186,7 +186,7 @@ def _response_config(schema: Mapping[str, JSON]) -> dict[str, JSON]:
 
 
 def generate_response_config_schema() -> dict[str, JSON]:
-    """The content of ``schemas/credential-config-response.json``, derived from the config schemas."""
+    """Content of ``schemas/credential-config-response.json``, derived from the config schemas."""
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": SCHEMA_BASE + RESPONSE_CONFIG_FILE,
@@ -258,7 +258,7 @@ def _describe(error: ValidationError) -> FieldError:
     path = _json_path(error.absolute_path)
     kind = error.validator
     schema = error.schema if isinstance(error.schema, dict) else {}
-    rule = error.validator_value
+    rule: Any = error.validator_value
 
     def at(name: str) -> str:
         return f"{path}.{name}" if path else name
