@@ -318,8 +318,9 @@ def _errors(uri: str, body: JSON, strict: bool, prefix: str = "") -> list[FieldE
             str(e.validator),
         ),
     )
+    # One error per field: a user fixes one thing at a time, and lists stay short.
     out: list[FieldError] = []
-    seen: set[FieldError] = set()
+    seen: set[str] = set()
     for error in found:
         # An if/then failure is reported through its inner errors: keep the most precise one.
         leaves = [error]
@@ -334,8 +335,8 @@ def _errors(uri: str, body: JSON, strict: bool, prefix: str = "") -> list[FieldE
             described = FieldError(
                 f"{prefix}.{described.path}" if described.path else prefix, described.message
             )
-        if described not in seen:
-            seen.add(described)
+        if described.path not in seen:
+            seen.add(described.path)
             out.append(described)
     return out
 

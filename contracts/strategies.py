@@ -17,7 +17,7 @@ from typing import Any
 from hypothesis import strategies as st
 from hypothesis.strategies import SearchStrategy
 
-from contracts.registry import CREDENTIAL_TYPES, schema_documents, validate_config
+from contracts.registry import CREDENTIAL_TYPES, schema_documents, split_secrets, validate_config
 
 JSON = Any
 _SAFE = string.ascii_lowercase + string.digits + "-_."
@@ -161,22 +161,35 @@ def _config_schema(type_: str) -> Mapping[str, JSON]:
 
 
 def configs(
-    type_: str, secrets: SearchStrategy[str] | None = None
+    type_: str, secrets: SearchStrategy[str] | None = None, *, with_secret: bool = False
 ) -> SearchStrategy[dict[str, JSON]]:
-    """Valid configs of ``type_`` under the create rules."""
-    strategy = _object(_config_schema(type_), secrets or default_secrets())
-    return strategy.filter(lambda config: not validate_config(type_, config))
+    """Valid configs of ``type_`` under the create rules.
+
+    ``with_secret`` keeps only configs that carry at least one secret field, as
+    the kit wants every credential it creates to hold a canary.
+    """
+    strategy = _object(_config_schema(type_), default_secrets() if secrets is None else secrets)
+    valid = strategy.filter(lambda config: not validate_config(type_, config))
+    if with_secret:
+        return valid.filter(lambda config: split_secrets(type_, config)[1] != {})
+    return valid
 
 
 def create_bodies(
     types: Sequence[str] = CREDENTIAL_TYPES,
     name_prefix: str = "",
     secrets: SearchStrategy[str] | None = None,
+    *,
+    with_secret: bool = False,
 ) -> SearchStrategy[dict[str, JSON]]:
     """Valid create request bodies over ``types``."""
     return st.sampled_from(list(types)).flatmap(
         lambda t: st.fixed_dictionaries(
-            {"name": names(name_prefix), "type": st.just(t), "config": configs(t, secrets)}
+            {
+                "name": names(name_prefix),
+                "type": st.just(t),
+                "config": configs(t, secrets, with_secret=with_secret),
+            }
         )
     )
 
@@ -194,7 +207,7 @@ def config_patches(
     schema = _config_schema(type_)
     involved = rule_fields(schema)
     fields = {
-        name: _value(sub, secrets or default_secrets())
+        name: _value(sub, default_secrets() if secrets is None else secrets)
         for name, sub in schema.get("properties", {}).items()
         if name not in involved and sub.get("type") != "object"
     }
