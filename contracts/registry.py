@@ -322,15 +322,9 @@ def _errors(uri: str, body: JSON, strict: bool, prefix: str = "") -> list[FieldE
     out: list[FieldError] = []
     seen: set[str] = set()
     for error in found:
-        # An if/then failure is reported through its inner errors: keep the most precise one.
-        leaves = [error]
-        while leaves[0].context:
-            leaves = sorted(leaves[0].context, key=lambda e: -len(list(e.absolute_path)))
-        described = (
-            _describe(leaves[0])
-            if leaves[0] is not error and error.validator in ("allOf", "$ref")
-            else _describe(error)
-        )
+        # allOf and if/then report their inner failures directly; anyOf/oneOf
+        # failures are described by the rule's own description.
+        described = _describe(error)
         if prefix:
             described = FieldError(
                 f"{prefix}.{described.path}" if described.path else prefix, described.message
