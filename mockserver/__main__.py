@@ -1,0 +1,9 @@
+"""`python -m mockserver serve ...`, the same as `planasonix-mock serve ...`."""
+
+from __future__ import annotations
+
+import sys
+
+from .cli import main
+
+sys.exit(main())

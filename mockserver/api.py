@@ -1,0 +1,321 @@
+"""The HTTP face of the store: parse, authorise, call the store, render.
+
+Thin on purpose (moto's `responses.py`): every rule lives in the store or the
+contract registry; this module only turns HTTP into calls and results into
+JSON. The same blueprint is mounted at `/api` and `/v1/api`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Callable, Mapping
+from functools import cache, wraps
+from typing import Any, ParamSpec, TypeVar
+
+import yaml
+from flask import Blueprint, Flask, Response, g, request
+
+import contracts
+
+from .app import get_state
+from .auth import READ_SCOPE, WRITE_SCOPE, authenticate, require_scope
+from .errors import (
+    ErrorDetail,
+    InvalidRequest,
+    NotFound,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+)
+from .journal import redact_body
+from .store import DEFAULT_LIMIT, Credential, list_param_errors
+
+API_PREFIXES = ("/api", "/v1/api")
+LIST_PARAMS = ("limit", "cursor", "status", "type")
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+api = Blueprint("api", __name__)
+
+
+def register_routes(app: Flask) -> None:
+    app.register_blueprint(api, url_prefix="/api", name="api")
+    app.register_blueprint(api, url_prefix="/v1/api", name="api_v1")
+    app.add_url_rule("/openapi.json", "openapi_json", openapi_json, methods=["GET"])
+    app.add_url_rule("/openapi.yaml", "openapi_yaml", openapi_yaml, methods=["GET"])
+
+
+# --- rendering ----------------------------------------------------------------------
+
+
+def json_response(
+    body: Any, status: int = 200, headers: Mapping[str, str] | None = None
+) -> Response:
+    # ensure_ascii: any string survives the encoding, so rendering never 500s.
+    text = json.dumps(body, ensure_ascii=True, separators=(",", ":"))
+    response = Response(text, status=status, mimetype="application/json")
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+def _envelope(credential: Credential, status: int = 200) -> Response:
+    return json_response({"data": credential.to_json()}, status)
+
+
+# --- request parsing ----------------------------------------------------------------
+
+
+def requires(scope: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """Authenticate the caller and check `scope` before the view runs."""
+
+    def decorate(view: Callable[P, R]) -> Callable[P, R]:
+        @wraps(view)
+        def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+            principal = authenticate(get_state().keyring, request.headers)
+            g.workspace = principal.workspace
+            g.principal = principal
+            require_scope(principal, scope)
+            return view(*args, **kwargs)
+
+        return wrapper
+
+    return decorate
+
+
+def _query(allowed: tuple[str, ...] = ()) -> dict[str, str]:
+    """Query parameters, refusing unknown and repeated ones (named, never echoed)."""
+    params: dict[str, str] = {}
+    errors: list[ErrorDetail] = []
+    for name in request.args:
+        values = request.args.getlist(name)
+        label = name if _printable_name(name) else "(query)"
+        if name not in allowed:
+            errors.append(ErrorDetail(label, "is not a known query parameter"))
+        elif len(values) > 1:
+            errors.append(ErrorDetail(label, "must be given once"))
+        else:
+            params[name] = values[0]
+    if errors:
+        raise InvalidRequest("The query string is invalid.", errors)
+    g.journal_query = params
+    return params
+
+
+def _printable_name(name: str) -> bool:
+    return 0 < len(name) <= 64 and name.isprintable() and name.isascii()
+
+
+_JSON_TYPE = re.compile(r"^application/([a-z0-9.+-]+\+)?json$")
+
+
+def read_json_body() -> object:
+    """The request body as JSON: 413 over the limit, 415 without a JSON type, else 400s."""
+    limit = get_state().config.max_body_bytes
+    length = request.content_length
+    if length is not None and length > limit:
+        raise PayloadTooLarge()
+    chunked = "chunked" in request.headers.get("Transfer-Encoding", "").lower()
+    if not length and not chunked:
+        raise InvalidRequest("A JSON body is required.", [ErrorDetail("", "is required")])
+    if not _JSON_TYPE.fullmatch(request.mimetype or ""):
+        raise UnsupportedMediaType()
+    charset = request.mimetype_params.get("charset", "utf-8").lower()
+    if charset not in ("utf-8", "utf8"):
+        raise UnsupportedMediaType("Send the body as UTF-8 JSON.")
+    raw = request.get_data(cache=True)  # Werkzeug enforces MAX_CONTENT_LENGTH (413)
+    if len(raw) > limit:
+        raise PayloadTooLarge()
+    if not raw:
+        raise InvalidRequest("A JSON body is required.", [ErrorDetail("", "is required")])
+    return parse_json(raw, max_depth=get_state().config.max_json_depth)
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError("non-finite number")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError("non-finite number")
+    return value
+
+
+def parse_json(raw: bytes, *, max_depth: int) -> object:
+    """Strict JSON: UTF-8, finite numbers, bounded depth, no lone surrogates."""
+    invalid = InvalidRequest("The body is not valid JSON.", [ErrorDetail("", "is not valid JSON")])
+    try:
+        text = raw.decode("utf-8")
+        value = json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float)
+    except (ValueError, RecursionError):
+        # JSONDecodeError, UnicodeDecodeError and int-size errors are ValueErrors;
+        # RecursionError is how the decoder reports absurd nesting.
+        raise invalid from None
+    _check_tree(value, max_depth)
+    return value
+
+
+def _check_tree(value: object, max_depth: int) -> None:
+    """Depth and text checks, iteratively: the tree itself may be deep."""
+    stack: list[tuple[object, str, int]] = [(value, "", 0)]
+    while stack:
+        node, path, depth = stack.pop()
+        if depth > max_depth:
+            raise InvalidRequest(
+                "The body is nested too deeply.", [ErrorDetail(path, "is nested too deeply")]
+            )
+        if isinstance(node, str):
+            _check_text(node, path)
+        elif isinstance(node, dict):
+            for key, child in node.items():
+                _check_text(key, path)
+                stack.append((child, f"{path}.{key}" if path else key, depth + 1))
+        elif isinstance(node, list):
+            for position, child in enumerate(node):
+                stack.append((child, f"{path}[{position}]", depth + 1))
+
+
+def _check_text(text: str, path: str) -> None:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InvalidRequest(
+            "The body contains text that is not valid Unicode.",
+            [ErrorDetail(_safe_path(path), "contains an unpaired surrogate")],
+        ) from None
+
+
+def _safe_path(path: str) -> str:
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        return ""
+    return path
+
+
+def _cred_id(raw: str) -> str:
+    # Anything is a lookup key; text that cannot be a stored id is simply absent.
+    if not raw.isascii() or len(raw) > 128:
+        raise NotFound("No credential with this id exists in this workspace.")
+    return raw
+
+
+# --- views ----------------------------------------------------------------------------
+
+
+@api.get("/credentials")
+@requires(READ_SCOPE)
+def list_credentials() -> Response:
+    state = get_state()
+    params = _query(LIST_PARAMS)
+    status = params.get("status", "active")
+    type_ = params.get("type")
+    limit_text = params.get("limit", str(DEFAULT_LIMIT))
+    limit = int(limit_text) if limit_text.isdigit() and len(limit_text) <= 6 else 0
+    errors = list_param_errors(status, type_, limit)
+    if errors:
+        raise InvalidRequest("The query string is invalid.", errors)
+    after = None
+    if "cursor" in params:
+        after = state.cursors.decode(
+            params["cursor"], workspace=g.workspace, status=status, type_=type_
+        )
+    page = state.store.list(g.workspace, status=status, type=type_, limit=limit, after=after)
+    cursor = (
+        state.cursors.encode(page.next_key, workspace=g.workspace, status=status, type_=type_)
+        if page.next_key is not None
+        else None
+    )
+    return json_response(
+        {
+            "data": [item.to_json() for item in page.items],
+            "meta": {"page": {"limit": page.limit, "cursor": cursor}},
+        }
+    )
+
+
+@api.post("/credentials")
+@requires(WRITE_SCOPE)
+def create_credential() -> Response:
+    _query()
+    body = read_json_body()
+    g.journal_body = redact_body(body)
+    credential = get_state().store.create_from_body(
+        g.workspace, body, created_by=g.principal.user_id
+    )
+    response = _envelope(credential, 201)
+    response.headers["Location"] = f"{request.script_root}{_prefix()}/credentials/{credential.id}"
+    return response
+
+
+@api.get("/credentials/<cred_id>")
+@requires(READ_SCOPE)
+def get_credential(cred_id: str) -> Response:
+    _query()
+    return _envelope(get_state().store.get(g.workspace, _cred_id(cred_id)))
+
+
+@api.put("/credentials/<cred_id>")
+@requires(WRITE_SCOPE)
+def update_credential(cred_id: str) -> Response:
+    _query()
+    store = get_state().store
+    body = read_json_body()
+    try:
+        type_hint: str | None = store.get(g.workspace, _cred_id(cred_id)).type
+    except NotFound:
+        type_hint = None
+    g.journal_body = redact_body(body, type_hint)
+    return _envelope(store.update(g.workspace, _cred_id(cred_id), body))
+
+
+@api.delete("/credentials/<cred_id>")
+@requires(WRITE_SCOPE)
+def delete_credential(cred_id: str) -> Response:
+    _query()
+    credential = get_state().store.delete(g.workspace, _cred_id(cred_id))
+    return json_response({"data": _status_fields(credential)})
+
+
+@api.post("/credentials/<cred_id>/restore")
+@requires(WRITE_SCOPE)
+def restore_credential(cred_id: str) -> Response:
+    _query()
+    credential = get_state().store.restore(g.workspace, _cred_id(cred_id))
+    return json_response({"data": _status_fields(credential)})
+
+
+@api.delete("/credentials/<cred_id>/permanent")
+@requires(WRITE_SCOPE)
+def purge_credential(cred_id: str) -> Response:
+    _query()
+    purged_id = get_state().store.purge(g.workspace, _cred_id(cred_id))
+    return json_response({"data": {"id": purged_id, "purged": True}})
+
+
+def _status_fields(credential: Credential) -> dict[str, Any]:
+    rendered = credential.to_json()
+    return {key: rendered[key] for key in ("id", "status", "deleted_at")}
+
+
+def _prefix() -> str:
+    return "/v1/api" if request.blueprint == "api_v1" else "/api"
+
+
+# --- the contract, served -------------------------------------------------------------
+
+
+def openapi_json() -> Response:
+    return json_response(contracts.openapi_document())
+
+
+@cache
+def _openapi_yaml_text() -> str:
+    return yaml.safe_dump(contracts.openapi_document(), sort_keys=False, allow_unicode=True)
+
+
+def openapi_yaml() -> Response:
+    return Response(_openapi_yaml_text(), mimetype="application/yaml")

@@ -1,0 +1,147 @@
+"""`planasonix-mock serve`: the fake on a real WSGI server (waitress, threads).
+
+Prints the address it listens on (also with `--port 0`, which picks a free
+port), logs one line per request (method, path, status, duration; never a
+body, a query string or a header) and stops cleanly on Ctrl-C and SIGTERM.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+from collections.abc import Sequence
+from types import FrameType
+from typing import Any
+
+from waitress import create_server
+
+from .app import FakeConfig, create_app, get_state
+from .auth import DEV_KEY, DEV_USER, DEV_WORKSPACE, READ_ONLY, Keyring
+from .journal import JournalRecord
+from .seed import SeedError, load_fixtures_file
+from .store import CredentialStore
+
+access_log = logging.getLogger("planasonix.access")
+
+
+def _key_pair(text: str) -> tuple[str, str]:
+    key, sep, workspace = text.partition("=")
+    if not sep or not key or not workspace:
+        # Never echo the argument: it is a key.
+        raise argparse.ArgumentTypeError("expected KEY=WORKSPACE")
+    return key, workspace
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="planasonix-mock", description="In-memory fake of the Planasonix Credentials API."
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="serve the fake over HTTP")
+    serve.add_argument("--host", default="127.0.0.1", help="interface (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8080, help="port; 0 picks a free one")
+    serve.add_argument("--seed", metavar="FILE", help="fixtures file to load at start")
+    serve.add_argument(
+        "--api-key",
+        action="append",
+        default=[],
+        type=_key_pair,
+        metavar="KEY=WORKSPACE",
+        help="accept KEY (read and write) for WORKSPACE; repeatable",
+    )
+    serve.add_argument(
+        "--read-only-key",
+        action="append",
+        default=[],
+        type=_key_pair,
+        metavar="KEY=WORKSPACE",
+        help="accept KEY (connections:read only) for WORKSPACE; repeatable",
+    )
+    serve.add_argument("--id-seed", type=int, default=None, help="seed for reproducible ids")
+    serve.add_argument("--threads", type=int, default=8, help="worker threads (default 8)")
+    return parser
+
+
+def _log_request(record: JournalRecord) -> None:
+    access_log.info(
+        "%s %s %d %.1fms", record.method, record.path, record.status, record.duration_ms
+    )
+
+
+def _stop(signum: int, frame: FrameType | None) -> None:
+    # waitress's run loop treats SystemExit as "close the sockets and return".
+    raise SystemExit(0)
+
+
+def serve(args: argparse.Namespace) -> int:
+    config = FakeConfig(seed=args.id_seed)
+    store = CredentialStore(seed=args.id_seed)
+    keyring = Keyring()
+    first_workspace = DEV_WORKSPACE
+    try:
+        for key, workspace in args.api_key:
+            keyring.add(key, workspace)
+        for key, workspace in args.read_only_key:
+            keyring.add(key, workspace, scopes=READ_ONLY)
+    except ValueError as error:
+        print(f"planasonix-mock: invalid key option: {error}", file=sys.stderr)
+        return 2
+    configured_keys = len(keyring) > 0
+    if args.seed:
+        try:
+            summary = load_fixtures_file(args.seed, store, keyring)
+        except SeedError as error:
+            print(f"planasonix-mock: {args.seed}: {error}", file=sys.stderr)
+            return 2
+        if summary.workspaces:
+            first_workspace = summary.workspaces[0]
+        print(
+            f"Loaded {summary.credentials} credentials and {summary.keys} keys "
+            f"in {len(summary.workspaces)} workspaces from {args.seed}",
+            flush=True,
+        )
+    if not configured_keys:
+        # No key on the command line: the documented dev key, bound to the
+        # first seeded workspace so `make serve` shows the demo data with it.
+        keyring.add(DEV_KEY, first_workspace, user_id=DEV_USER)
+
+    app = create_app(store, keyring=keyring, config=config)
+    get_state(app).journal.subscribe(_log_request)
+    server: Any = create_server(app, host=args.host, port=args.port, threads=args.threads)
+    host, port = (
+        (server.effective_host, server.effective_port)
+        if hasattr(server, "effective_port")
+        else server.effective_listen[0]
+    )
+    display_host = f"[{host}]" if ":" in str(host) else host
+    base = f"http://{display_host}:{port}"
+    print(f"Listening on {base}", flush=True)
+    if not configured_keys:
+        print(f"Development key: {DEV_KEY} (workspace {first_workspace})", flush=True)
+        print(f"Try: curl -H 'Authorization: Bearer {DEV_KEY}' {base}/api/credentials", flush=True)
+    previous = {sig: signal.signal(sig, _stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        server.run()
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    print("Stopped.", flush=True)
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stdout, force=True
+    )
+    # waitress logs its own banner and queue warnings; keep them, at WARNING.
+    logging.getLogger("waitress").setLevel(logging.WARNING)
+    if args.command == "serve":
+        return serve(args)
+    return 2  # pragma: no cover - argparse rejects unknown commands
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,66 @@
+"""Credential ids: `cred_` + 16 lowercase base32 characters.
+
+The first 8 characters encode a monotonic counter, so ids sort in creation
+order (the list order breaks created_at ties by id). The last 8 come from a
+`random.Random`, so a fixed seed reproduces the same ids run after run while
+different fakes still hand out ids that do not look alike.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+
+# Crockford's base32 alphabet, lowercase: its order matches ASCII order, so a
+# string compare of two encoded counters compares the counters.
+ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"
+PREFIX = "cred_"
+_COUNTER_CHARS = 8
+_RANDOM_CHARS = 8
+_COUNTER_LIMIT = len(ALPHABET) ** _COUNTER_CHARS
+
+
+def encode_base32(value: int, width: int) -> str:
+    """`value` as exactly `width` base32 characters, most significant first."""
+    if value < 0 or value >= len(ALPHABET) ** width:
+        raise ValueError("value does not fit the requested width")
+    chars = []
+    for _ in range(width):
+        value, digit = divmod(value, len(ALPHABET))
+        chars.append(ALPHABET[digit])
+    return "".join(reversed(chars))
+
+
+def is_credential_id(text: str) -> bool:
+    """True when `text` has the exact shape this fake generates."""
+    body = text[len(PREFIX) :]
+    return (
+        text.startswith(PREFIX)
+        and len(body) == _COUNTER_CHARS + _RANDOM_CHARS
+        and all(c in ALPHABET for c in body)
+    )
+
+
+class IdGenerator:
+    """Callable producing unique, creation-ordered credential ids.
+
+    `seed=None` seeds the random part from the OS, so two unseeded fakes in one
+    process do not collide when their data is later merged (e.g. by seeding).
+    """
+
+    def __init__(self, seed: int | None = None, *, start: int = 0) -> None:
+        self._random = random.Random(seed)
+        self._counter = start
+        self._lock = threading.Lock()
+
+    def __call__(self) -> str:
+        with self._lock:
+            if self._counter >= _COUNTER_LIMIT:
+                raise OverflowError("credential id counter exhausted")
+            counter = self._counter
+            self._counter += 1
+            suffix = "".join(self._random.choice(ALPHABET) for _ in range(_RANDOM_CHARS))
+        return PREFIX + encode_base32(counter, _COUNTER_CHARS) + suffix
+
+    def __repr__(self) -> str:
+        return f"IdGenerator(next={self._counter})"

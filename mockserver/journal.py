@@ -1,0 +1,146 @@
+"""The request journal: what reached the fake, with every secret removed.
+
+The HTTP layer appends one `JournalRecord` per request once the response is
+known. Bodies are stored only in redacted form: secret fields are dropped by
+`contracts.redact`, and anything the contract does not name as a public
+field (a typo'd key, a body of an unknown type, a JSON array) is replaced by a
+mask, because a field we cannot classify may still carry a secret.
+
+Listeners (`subscribe`) are how the CLI's access log, the pytest plugin and
+the control plane observe requests without patching the app.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import deque
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import contracts
+
+MASK = "[redacted]"
+_log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class JournalRecord:
+    """One request as the journal keeps it: no raw body, no headers, no key."""
+
+    request_id: str
+    method: str
+    path: str
+    status: int
+    duration_ms: float
+    started_at: str
+    workspace: str | None = None
+    query: dict[str, str] = field(default_factory=dict)
+    body: Any = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "request_id": self.request_id,
+            "method": self.method,
+            "path": self.path,
+            "query": dict(self.query),
+            "status": self.status,
+            "duration_ms": self.duration_ms,
+            "started_at": self.started_at,
+            "workspace": self.workspace,
+            "body": self.body,
+        }
+
+
+Listener = Callable[[JournalRecord], None]
+
+
+class Journal:
+    """A bounded, thread-safe list of `JournalRecord`s plus listeners."""
+
+    def __init__(self, maxlen: int = 1000) -> None:
+        self._records: deque[JournalRecord] = deque(maxlen=maxlen)
+        self._listeners: list[Listener] = []
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"Journal(records={len(self._records)}, listeners={len(self._listeners)})"
+
+    def __len__(self) -> int:
+        return len(self._records)
+
+    def append(self, record: JournalRecord) -> None:
+        with self._lock:
+            self._records.append(record)
+            listeners = list(self._listeners)
+        for listener in listeners:
+            try:
+                listener(record)
+            except Exception:
+                # A broken observer must not turn a served response into a 500.
+                _log.exception("journal listener failed")
+
+    def records(self) -> list[JournalRecord]:
+        with self._lock:
+            return list(self._records)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._records.clear()
+
+    def subscribe(self, listener: Listener) -> Callable[[], None]:
+        """Call `listener` after every request; returns a function that unsubscribes."""
+        with self._lock:
+            self._listeners.append(listener)
+
+        def unsubscribe() -> None:
+            with self._lock:
+                if listener in self._listeners:
+                    self._listeners.remove(listener)
+
+        return unsubscribe
+
+
+def redact_body(body: object, type_hint: str | None = None) -> Any:
+    """A journal-safe copy of a request body `{name, type, config}`.
+
+    `type_hint` is the stored credential's type, for updates that omit `type`.
+    """
+    if body is None:
+        return None
+    if not isinstance(body, dict):
+        return MASK
+    out: dict[str, Any] = {}
+    body_type = body.get("type")
+    known_type = body_type if body_type in contracts.CREDENTIAL_TYPES else type_hint
+    for key, value in body.items():
+        keep_name = key == "name" and isinstance(value, str)
+        if keep_name or (key == "type" and value in contracts.CREDENTIAL_TYPES):
+            out[key] = value
+        elif key == "config" and isinstance(value, dict) and known_type is not None:
+            out[key] = _public_only(known_type, contracts.redact(known_type, value))
+        else:
+            out[str(key)] = MASK
+    return out
+
+
+def _public_only(type_: str, config: Mapping[str, Any]) -> dict[str, Any]:
+    public = set(contracts.public_paths(type_))
+    prefixes = {path[:i] for path in public for i in range(1, len(path))}
+
+    def keep(node: Mapping[str, Any], prefix: tuple[str, ...]) -> dict[str, Any]:
+        kept: dict[str, Any] = {}
+        for key, value in node.items():
+            path = (*prefix, key)
+            if path in public:
+                kept[key] = value
+            elif path in prefixes and isinstance(value, dict):
+                kept[key] = keep(value, path)
+            elif path in prefixes and value is None:
+                kept[key] = None
+            else:
+                kept[key] = MASK
+        return kept
+
+    return keep(config, ())

@@ -1,0 +1,178 @@
+"""Fixtures: workspaces, their API keys and their credentials, from JSON.
+
+Format (documented in README, "The fake server"):
+
+    {
+      "workspaces": [
+        {
+          "id": "ws_acme",
+          "keys": [
+            {"key": "plnx_test_acme_admin", "user_id": "usr_acme_admin",
+             "scopes": ["connections:read", "connections:write"]}
+          ],
+          "credentials": [
+            {"name": "prod-postgres", "type": "database",
+             "config": {"host": "...", "username": "...", "password": "..."},
+             "status": "deleted", "created_at": "2025-03-20T09:15:22Z",
+             "updated_at": "...", "deleted_at": "...", "created_by": "usr_...",
+             "id": "cred_..."}
+          ]
+        }
+      ]
+    }
+
+Only `id` of a workspace and `key` of a key, and `name`, `type`, `config` of
+a credential are required. `config` holds secrets in plain text, as a client
+would send them on create. Errors name the place in the file, never a value.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .auth import READ_WRITE, Keyring, valid_workspace
+from .clock import parse_timestamp
+from .errors import ApiError
+from .store import ACTIVE, CredentialStore
+
+_WORKSPACE_FIELDS = {"id", "name", "keys", "credentials"}
+_KEY_FIELDS = {"key", "user_id", "scopes"}
+_CREDENTIAL_FIELDS = {
+    "id",
+    "name",
+    "type",
+    "config",
+    "status",
+    "created_at",
+    "updated_at",
+    "deleted_at",
+    "created_by",
+}
+
+
+class SeedError(ValueError):
+    """A fixtures file that cannot be loaded; the message names where."""
+
+
+@dataclass(frozen=True)
+class SeedSummary:
+    workspaces: tuple[str, ...]
+    keys: int
+    credentials: int
+
+
+def load_fixtures_file(
+    path: str | Path, store: CredentialStore, keyring: Keyring | None = None
+) -> SeedSummary:
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise SeedError(f"cannot read fixtures file: {type(error).__name__}") from None
+    return load_fixtures(data, store, keyring)
+
+
+def load_fixtures(
+    data: object, store: CredentialStore, keyring: Keyring | None = None
+) -> SeedSummary:
+    """Add the fixtures to `store` (and their keys to `keyring`, when given).
+
+    The whole file is first loaded into a scratch store, so a file with an
+    error adds nothing; a clash with data already in `store` can still stop
+    it halfway (reset first for a clean load).
+    """
+    _load(data, CredentialStore(clock=store.clock), Keyring())
+    return _load(data, store, keyring)
+
+
+def _load(data: object, store: CredentialStore, keyring: Keyring | None) -> SeedSummary:
+    workspaces = _list(_object(data, "", {"workspaces"}).get("workspaces", []), "workspaces")
+    names: list[str] = []
+    keys = credentials = 0
+    for w, workspace in enumerate(workspaces):
+        where = f"workspaces[{w}]"
+        entry = _object(workspace, where, _WORKSPACE_FIELDS)
+        ws_id = entry.get("id")
+        if not isinstance(ws_id, str) or not valid_workspace(ws_id):
+            raise SeedError(f"{where}.id: must be 1-64 of A-Z a-z 0-9 _ . -")
+        names.append(ws_id)
+        for k, key_entry in enumerate(_list(entry.get("keys", []), f"{where}.keys")):
+            keys += 1
+            _add_key(key_entry, ws_id, f"{where}.keys[{k}]", keyring)
+        for c, cred in enumerate(_list(entry.get("credentials", []), f"{where}.credentials")):
+            credentials += 1
+            _add_credential(cred, ws_id, f"{where}.credentials[{c}]", store)
+    return SeedSummary(tuple(names), keys, credentials)
+
+
+def _add_key(entry: object, workspace: str, where: str, keyring: Keyring | None) -> None:
+    spec = _object(entry, where, _KEY_FIELDS)
+    scopes = spec.get("scopes", sorted(READ_WRITE))
+    if not isinstance(scopes, list) or not all(isinstance(s, str) for s in scopes):
+        raise SeedError(f"{where}.scopes: must be a list of strings")
+    user_id = spec.get("user_id")
+    if user_id is not None and not isinstance(user_id, str):
+        raise SeedError(f"{where}.user_id: must be a string")
+    key = spec.get("key")
+    if not isinstance(key, str):
+        raise SeedError(f"{where}.key: is required and must be a string")
+    try:
+        probe = Keyring()
+        probe.add(key, workspace, user_id=user_id, scopes=set(scopes))
+        if keyring is not None:
+            keyring.add(key, workspace, user_id=user_id, scopes=set(scopes))
+    except ValueError as error:
+        # Keyring messages are fixed sentences, never the key itself.
+        raise SeedError(f"{where}: {error}") from None
+
+
+def _add_credential(entry: object, workspace: str, where: str, store: CredentialStore) -> None:
+    spec = _object(entry, where, _CREDENTIAL_FIELDS)
+    times: dict[str, Any] = {}
+    for field in ("created_at", "updated_at", "deleted_at"):
+        value = spec.get(field)
+        if value is None:
+            continue
+        try:
+            times[field] = parse_timestamp(value) if isinstance(value, str) else None
+        except ValueError:
+            times[field] = None
+        if times[field] is None:
+            raise SeedError(f"{where}.{field}: must be an RFC 3339 timestamp")
+    for field in ("id", "created_by", "status"):
+        if field in spec and not isinstance(spec[field], str):
+            raise SeedError(f"{where}.{field}: must be a string")
+    config = spec.get("config")
+    if not isinstance(config, dict):
+        raise SeedError(f"{where}.config: is required and must be an object")
+    try:
+        store.load(
+            workspace,
+            name=spec.get("name"),  # type: ignore[arg-type]  # validated by the store
+            type=spec.get("type"),  # type: ignore[arg-type]
+            config=config,
+            status=spec.get("status", ACTIVE),
+            id=spec.get("id"),
+            created_by=spec.get("created_by"),
+            **times,
+        )
+    except ApiError as error:
+        detail = "; ".join(f"{d.path or '(credential)'}: {d.message}" for d in error.details)
+        raise SeedError(f"{where}: {detail or error.message}") from None
+
+
+def _object(value: object, where: str, allowed: set[str]) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise SeedError(f"{where or '(file)'}: must be a JSON object")
+    unknown = sorted(str(k) for k in value if k not in allowed)
+    if unknown:
+        raise SeedError(f"{where or '(file)'}: unknown field {unknown[0]!r}")
+    return value
+
+
+def _list(value: object, where: str) -> list[Any]:
+    if not isinstance(value, list):
+        raise SeedError(f"{where}: must be a list")
+    return value
