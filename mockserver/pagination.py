@@ -72,6 +72,9 @@ class CursorSigner:
             mac = _b64decode(mac_text)
         except (binascii.Error, ValueError):
             raise _bad_cursor() from None
+        # Only the exact text we issued: no extra padding or alternate spellings.
+        if _b64encode(payload) != payload_text or _b64encode(mac) != mac_text:
+            raise _bad_cursor()
         expected = self._mac(payload, workspace, status, type_)
         if not hmac.compare_digest(mac, expected):
             raise _bad_cursor()
