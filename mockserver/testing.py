@@ -1,0 +1,651 @@
+"""Test doubles built on the fake: the objects behind the pytest fixtures.
+
+Usable without pytest too (`PlanasonixFake()` in a unittest, a notebook, a
+script). The pytest plugin (`mockserver.pytest_plugin`) only decides *which*
+of these a test gets and with which settings.
+
+Why one shared Flask app per process: building a Flask app compiles every URL
+rule (about 10 ms for this API), far too slow for a fresh fake per test. The
+app reads all its state through `get_state()`, i.e. from
+`app.extensions["planasonix"]`, so a single app whose extension entry is a
+`_RoutedState` (a `FakeState` whose fields resolve to the state of the fake
+serving the current request, held in a `ContextVar`) serves any number of
+independent fakes. A fake then costs a store, a keyring and a journal: tens of
+microseconds. Each fake's `.app` can still build a dedicated Flask app on
+demand, sharing the same state object.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import functools
+import hashlib
+import io
+import json
+import os
+import re
+import threading
+import time
+from collections.abc import Iterable, Mapping
+from contextvars import ContextVar
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Final, overload
+from urllib.parse import urlsplit
+
+import requests
+from requests.adapters import BaseAdapter
+from requests.structures import CaseInsensitiveDict
+from requests.utils import get_encoding_from_headers
+
+from .app import EXTENSION_KEY, FakeConfig, FakeState, create_app
+from .auth import DEV_KEY, DEV_USER, DEV_WORKSPACE, READ_WRITE, WRITE_SCOPE, Keyring
+from .clock import Clock, ManualClock, parse_timestamp, system_clock
+from .errors import CredentialNotFound
+from .journal import Journal
+from .pagination import CursorSigner
+from .seed import SeedSummary, load_fixtures
+from .store import Credential, CredentialStore
+
+if TYPE_CHECKING:  # optional dependencies, imported only when used
+    from types import TracebackType
+
+    import httpx
+    import responses
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
+    from flask import Flask
+    from werkzeug.serving import BaseWSGIServer
+
+JSON = Any
+SeedSource = str | os.PathLike[str] | Mapping[str, Any]
+
+IN_PROCESS_URL: Final = "http://planasonix.fake"
+"""Base URL of an in-process fake: never resolvable, so nothing leaves the process."""
+PUBLIC_HOST: Final = "api.planasonix.com"
+PUBLIC_URL: Final = f"https://{PUBLIC_HOST}"
+
+# --- one Flask app per process, routed to the fake of the current request -----------
+
+_current_state: ContextVar[FakeState] = ContextVar("planasonix_current_state")
+
+
+def _routed_field(name: str) -> property:
+    def get(self: FakeState) -> Any:
+        return getattr(_current_state.get(), name)
+
+    def set_(self: FakeState, value: Any) -> None:
+        setattr(_current_state.get(), name, value)
+
+    return property(get, set_)
+
+
+# Built from `dataclasses.fields`, so a field the fake adds later is routed too.
+_RoutedState: type[FakeState] = type(
+    "_RoutedState",
+    (FakeState,),
+    {
+        "__doc__": "The state of whichever fake the current request is for.",
+        "__repr__": lambda self: "_RoutedState()",
+        **{f.name: _routed_field(f.name) for f in dataclasses.fields(FakeState)},
+    },
+)
+
+
+@functools.cache
+def _router_app() -> Flask:
+    """The process-wide Flask app; stateless itself, built on first use."""
+    app = create_app()
+    # Not via __init__: every field is a property that routes, nothing to store.
+    app.extensions[EXTENSION_KEY] = object.__new__(_RoutedState)
+    return app
+
+
+def new_state(
+    *,
+    store: CredentialStore,
+    keyring: Keyring,
+    journal: Journal,
+    config: FakeConfig,
+) -> FakeState:
+    """A `FakeState` wired like `create_app` wires one (same cursor-key rule)."""
+    cursor_key = (
+        hashlib.sha256(f"planasonix-cursor:{config.seed}".encode()).digest()
+        if config.seed is not None
+        else None
+    )
+    return FakeState(
+        store=store,
+        keyring=keyring,
+        journal=journal,
+        cursors=CursorSigner(cursor_key),
+        config=config,
+    )
+
+
+# --- calling a WSGI app without sockets -----------------------------------------------
+
+
+def _body_bytes(body: object) -> bytes:
+    if body is None:
+        return b""
+    if isinstance(body, bytes):
+        return body
+    if isinstance(body, str):
+        return body.encode("utf-8")
+    if hasattr(body, "read"):
+        data = body.read()
+        return data.encode("utf-8") if isinstance(data, str) else bytes(data)
+    if isinstance(body, Iterable):  # requests sends generators chunk by chunk
+        return b"".join(c.encode("utf-8") if isinstance(c, str) else bytes(c) for c in body)
+    raise TypeError(f"unsupported request body type {type(body).__name__}")
+
+
+@dataclasses.dataclass(frozen=True)
+class WSGIResult:
+    status: int
+    reason: str
+    headers: list[tuple[str, str]]
+    body: bytes
+
+    def header_dict(self) -> CaseInsensitiveDict[str]:
+        """Headers by name; a repeated header folds into one, as urllib3 does."""
+        folded: CaseInsensitiveDict[str] = CaseInsensitiveDict()
+        for name, value in self.headers:
+            previous = folded.get(name)
+            folded[name] = value if previous is None else f"{previous}, {value}"
+        return folded
+
+
+def call_wsgi(
+    app: WSGIApplication,
+    method: str,
+    url: str,
+    headers: Mapping[str, str],
+    body: object = None,
+) -> WSGIResult:
+    """Run one request through `app` in this thread and return the whole response."""
+    from werkzeug.test import EnvironBuilder, run_wsgi_app
+
+    parts = urlsplit(url)
+    builder = EnvironBuilder(
+        path=parts.path or "/",
+        base_url=f"{parts.scheme}://{parts.netloc}",
+        query_string=parts.query,
+        method=method,
+        headers=list(headers.items()),
+        data=_body_bytes(body),
+    )
+    try:
+        environ = builder.get_environ()
+    finally:
+        builder.close()
+    app_iter, status, response_headers = run_wsgi_app(app, environ, buffered=True)
+    try:
+        content = b"".join(app_iter)
+    finally:
+        close = getattr(app_iter, "close", None)
+        if close is not None:
+            close()
+    code, _, reason = status.partition(" ")
+    return WSGIResult(int(code), reason, list(response_headers.items()), content)
+
+
+class WSGIAdapter(BaseAdapter):
+    """A `requests` transport adapter that hands requests to a WSGI app, no socket."""
+
+    def __init__(self, app: WSGIApplication) -> None:
+        super().__init__()
+        self.app = app
+
+    def send(  # type: ignore[override]  # requests' signature is untyped kwargs
+        self, request: requests.PreparedRequest, **kwargs: Any
+    ) -> requests.Response:
+        started = time.perf_counter()
+        assert request.url is not None and request.method is not None
+        result = call_wsgi(self.app, request.method, request.url, request.headers, request.body)
+        response = requests.Response()
+        response.status_code = result.status
+        response.reason = result.reason
+        response.headers = result.header_dict()
+        response._content = result.body
+        # iter_content() then replays _content instead of reading raw.
+        response._content_consumed = True  # type: ignore[attr-defined]
+        response.raw = io.BytesIO(result.body)
+        response.encoding = get_encoding_from_headers(response.headers)
+        response.url = request.url
+        response.request = request
+        response.elapsed = timedelta(seconds=time.perf_counter() - started)
+        return response
+
+    def close(self) -> None:
+        pass
+
+
+# --- the fake a test talks to -------------------------------------------------------
+
+
+def _read_seed(source: SeedSource) -> Mapping[str, Any]:
+    if isinstance(source, Mapping):
+        return source
+    path = Path(source)
+    stat = path.stat()
+    return _parse_seed_file(str(path.resolve()), stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=32)
+def _parse_seed_file(path: str, mtime_ns: int, size: int) -> Mapping[str, Any]:
+    # Keyed on mtime and size: one parse per file per session, yet an edited
+    # file is re-read. Callers never mutate the result (load_fixtures copies).
+    from .seed import SeedError
+
+    try:
+        data: Mapping[str, Any] = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise SeedError(f"cannot read fixtures file {path}: {type(error).__name__}") from None
+    return data
+
+
+def _secret_path(path: str | Iterable[str]) -> tuple[str, ...]:
+    return tuple(path.split(".")) if isinstance(path, str) else tuple(path)
+
+
+class PlanasonixFake:
+    """A fresh, in-process Credentials API: no sockets, ready in microseconds.
+
+    `url` and `api_key` are what the code under test needs; `session`,
+    `httpx_client()` and `httpx_transport()` reach this fake without a network;
+    `store`, `journal`, `secret()` and `secrets()` let a test look inside.
+
+    `seed` (a fixtures file path or its parsed data, see `mockserver.seed`)
+    loads workspaces, keys and credentials; when it brings keys, `api_key` is
+    its first read-write key, otherwise the development key of `ws_dev`.
+    `id_seed` makes ids (and cursors) reproducible; `frozen_time` (RFC 3339
+    text or an aware datetime) starts a `ManualClock` that only moves when told.
+    """
+
+    def __init__(
+        self,
+        *,
+        seed: SeedSource | None = None,
+        id_seed: int | None = None,
+        frozen_time: str | datetime | None = None,
+        url: str = IN_PROCESS_URL,
+    ) -> None:
+        self.url = url.rstrip("/")
+        self.clock: Clock = system_clock
+        if frozen_time is not None:
+            start = parse_timestamp(frozen_time) if isinstance(frozen_time, str) else frozen_time
+            self.clock = ManualClock(start)
+        self.config = FakeConfig(seed=id_seed)
+        self.store = CredentialStore(clock=self.clock, seed=id_seed)
+        self.keyring = Keyring()
+        self.journal = Journal(self.config.journal_size)
+        self.state = new_state(
+            store=self.store, keyring=self.keyring, journal=self.journal, config=self.config
+        )
+        self.api_key = DEV_KEY
+        self.workspace = DEV_WORKSPACE
+        if seed is not None:
+            self.seed(seed)
+            for key, principal in self.keyring.items():
+                if principal.can(WRITE_SCOPE):
+                    self.api_key, self.workspace = key, principal.workspace
+                    break
+        if len(self.keyring) == 0:
+            # The fake's own rule (create_app): the dev key only when none is configured.
+            self.keyring.add(DEV_KEY, DEV_WORKSPACE, user_id=DEV_USER)
+        self._session: requests.Session | None = None
+        self._app: Flask | None = None
+
+    def __repr__(self) -> str:
+        # Counts only: no key, no config, no secret.
+        return (
+            f"{type(self).__name__}(url={self.url!r}, workspace={self.workspace!r}, "
+            f"credentials={len(self.store)})"
+        )
+
+    # --- reaching the fake ----------------------------------------------------
+
+    def wsgi(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        """This fake as a WSGI application (the shared app, routed to this state)."""
+        token = _current_state.set(self.state)
+        try:
+            body = _router_app()(environ, start_response)
+            try:
+                # Drained while routed: nothing may read the state after the reset.
+                return [b"".join(body)]
+            finally:
+                close = getattr(body, "close", None)
+                if close is not None:
+                    close()
+        finally:
+            _current_state.reset(token)
+
+    @property
+    def app(self) -> Flask:
+        """A dedicated Flask app over this fake's state (built on first use, ~10 ms)."""
+        if self._app is None:
+            app = create_app()
+            app.extensions[EXTENSION_KEY] = self.state
+            self._app = app
+        return self._app
+
+    @property
+    def auth_headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.api_key}"}
+
+    @property
+    def session(self) -> requests.Session:
+        """A `requests.Session` whose calls under `url` reach this fake in-process."""
+        if self._session is None:
+            session = requests.Session()
+            session.mount(self.url + "/", WSGIAdapter(self.wsgi))
+            self._session = session
+        return self._session
+
+    def httpx_transport(self) -> httpx.WSGITransport:
+        import httpx
+
+        return httpx.WSGITransport(app=self.wsgi)
+
+    def httpx_client(self, **kwargs: Any) -> httpx.Client:
+        """An `httpx.Client` with `base_url=url`, reaching this fake in-process."""
+        import httpx
+
+        kwargs.setdefault("base_url", self.url)
+        return httpx.Client(transport=self.httpx_transport(), **kwargs)
+
+    def close(self) -> None:
+        if self._session is not None:
+            self._session.close()
+            self._session = None
+
+    def __enter__(self) -> PlanasonixFake:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # --- arranging state ------------------------------------------------------
+
+    @overload
+    def seed(self, source: SeedSource, /) -> SeedSummary: ...
+
+    @overload
+    def seed(
+        self,
+        *,
+        name: str,
+        type: str,
+        config: Mapping[str, Any],
+        workspace: str | None = None,
+        status: str = ...,
+        id: str | None = ...,
+        created_at: str | datetime | None = ...,
+        updated_at: str | datetime | None = ...,
+        deleted_at: str | datetime | None = ...,
+        created_by: str | None = ...,
+    ) -> Credential: ...
+
+    def seed(self, *source: SeedSource, **credential: Any) -> SeedSummary | Credential:
+        """Load a fixtures file/dict, or create one credential from keyword arguments.
+
+        Keyword form: `name`, `type`, `config` (secrets in plain text, as a
+        client sends them), optional `workspace` (default: this fake's) and
+        history fields `status`, `id`, `created_at`, `updated_at`,
+        `deleted_at`, `created_by`. Returns the stored metadata.
+        """
+        # *source rather than one optional positional: mypy cannot match a
+        # positional-only optional against the keyword-only overload.
+        if len(source) > 1 or (source and credential):
+            raise TypeError("seed() takes one fixtures source, or credential fields")
+        if source:
+            return load_fixtures(_read_seed(source[0]), self.store, self.keyring)
+        workspace = credential.pop("workspace", None) or self.workspace
+        for field in ("created_at", "updated_at", "deleted_at"):
+            if isinstance(credential.get(field), str):
+                credential[field] = parse_timestamp(credential[field])
+        return self.store.load(workspace, **credential)
+
+    def add_key(
+        self,
+        key: str,
+        workspace: str,
+        *,
+        scopes: Iterable[str] = READ_WRITE,
+        user_id: str | None = None,
+    ) -> None:
+        """Accept another API key, e.g. of a second workspace for isolation tests."""
+        self.keyring.add(key, workspace, user_id=user_id, scopes=set(scopes))
+
+    def reset(self) -> None:
+        """Forget credentials and journal; keys and settings stay."""
+        self.store.reset()
+        self.journal.clear()
+
+    # --- looking inside (test-only; none of this exists over HTTP) ------------
+
+    def credentials(self, *, status: str = "all", workspace: str | None = None) -> list[Credential]:
+        """Every credential of a workspace (default: this fake's), newest first."""
+        workspace = workspace or self.workspace
+        items: list[Credential] = []
+        after = None
+        while True:
+            page = self.store.list(workspace, status=status, limit=200, after=after)
+            items.extend(page.items)
+            if page.next_key is None:
+                return items
+            after = page.next_key
+
+    def secrets(self, cred_id: str, *, workspace: str | None = None) -> dict[str, Any]:
+        """The stored secret fields of a credential, nested like its config."""
+        return self.store.secrets_of(self._workspace_of(cred_id, workspace), cred_id).reveal()
+
+    def secret(
+        self, cred_id: str, path: str | Iterable[str], *, workspace: str | None = None
+    ) -> Any:
+        """One stored secret, e.g. `secret(id, "password")`, `secret(id, "ssh_tunnel.private_key")`.
+
+        KeyError (naming the path, never a value) when that secret is not stored.
+        """
+        node: Any = self.secrets(cred_id, workspace=workspace)
+        parts = _secret_path(path)
+        for part in parts:
+            if not isinstance(node, dict) or part not in node:
+                raise KeyError(".".join(parts))
+            node = node[part]
+        return copy.deepcopy(node)
+
+    def _workspace_of(self, cred_id: str, workspace: str | None) -> str:
+        if workspace is not None:
+            return workspace
+        # Tests rarely care which workspace holds an id; seeded files may use several.
+        for candidate in (self.workspace, *sorted(self.store.workspaces())):
+            try:
+                self.store.get(candidate, cred_id)
+            except CredentialNotFound:
+                continue
+            return candidate
+        return self.workspace  # the store raises its own not-found error
+
+
+class LiveFake(PlanasonixFake):
+    """A fake reached over a real socket (`planasonix_server`): plain HTTP clients."""
+
+    @property
+    def session(self) -> requests.Session:
+        if self._session is None:
+            self._session = requests.Session()
+        return self._session
+
+    def httpx_transport(self) -> httpx.HTTPTransport:  # type: ignore[override]
+        import httpx
+
+        return httpx.HTTPTransport()
+
+
+class LiveServer:
+    """A threaded HTTP server on 127.0.0.1 serving whichever fake is `current`.
+
+    Started once (per session, per xdist worker); a test "resets" it by
+    swapping in a fresh fake, which is as cheap as building one.
+    """
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+        from werkzeug.serving import WSGIRequestHandler, make_server
+
+        class QuietHandler(WSGIRequestHandler):
+            # Test output is no place for an access log line per request.
+            def log(self, type: str, message: str, *args: Any) -> None:
+                pass
+
+        self._server: BaseWSGIServer = make_server(
+            host, port, self._dispatch, threaded=True, request_handler=QuietHandler
+        )
+        self.host = host
+        self.port: int = self._server.server_port
+        self.url = f"http://{host}:{self.port}"
+        self.current: PlanasonixFake = LiveFake(url=self.url)
+        self._thread: threading.Thread | None = None
+
+    def __repr__(self) -> str:
+        return f"LiveServer(url={self.url!r})"
+
+    def _dispatch(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        return self.current.wsgi(environ, start_response)
+
+    def new_fake(self, **settings: Any) -> LiveFake:
+        fake = LiveFake(url=self.url, **settings)
+        self.current = fake
+        return fake
+
+    def release(self, fake: PlanasonixFake) -> None:
+        """End a test: later requests see an empty fake, not the test's data."""
+        if self.current is fake:
+            self.current = LiveFake(url=self.url)
+        fake.close()
+
+    def start(self) -> LiveServer:
+        if self._thread is None:
+            self._thread = threading.Thread(
+                target=self._server.serve_forever,
+                kwargs={"poll_interval": 0.05},
+                name=f"planasonix-server-{self.port}",
+                daemon=True,
+            )
+            self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._thread is not None:
+            self._server.shutdown()
+            self._thread.join(timeout=5)
+            self._thread = None
+        self._server.server_close()
+
+    def __enter__(self) -> LiveServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+# --- intercepting requests to the real base URL -------------------------------------
+
+_METHODS: Final = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
+
+
+def host_pattern(hosts: Iterable[str]) -> re.Pattern[str]:
+    """A URL regex for `hosts`: bare names, URLs, `host:port` or `*.example.com`."""
+    alternatives = []
+    for raw in hosts:
+        host = raw.strip()
+        if not host:
+            continue
+        if "://" in host:
+            host = urlsplit(host).netloc
+        host = host.rstrip("/").lower()
+        name, _, port = host.partition(":")
+        if name.startswith("*."):
+            pattern = r"(?:[a-z0-9-]+\.)+" + re.escape(name[2:])
+        else:
+            pattern = re.escape(name)
+        pattern += re.escape(":" + port) if port else r"(?::\d+)?"
+        alternatives.append(pattern)
+    if not alternatives:
+        raise ValueError("no host to intercept")
+    return re.compile(r"^https?://(?:" + "|".join(alternatives) + r")(?:[/?#].*)?$", re.I)
+
+
+class InterceptedFake(PlanasonixFake):
+    """A fake answering every `requests` call to the public API host (and `hosts`).
+
+    Built on `responses.RequestsMock`, available as `.mock` (its `.calls`,
+    or `.add(...)` for other hosts). With `block_others`, a call to any other
+    host raises `requests.ConnectionError` instead of reaching the network.
+    """
+
+    def __init__(
+        self,
+        *,
+        hosts: Iterable[str] = (),
+        block_others: bool = False,
+        **settings: Any,
+    ) -> None:
+        settings.setdefault("url", PUBLIC_URL)
+        super().__init__(**settings)
+        self.hosts: tuple[str, ...] = tuple(dict.fromkeys((PUBLIC_HOST, *hosts)))
+        self.block_others = block_others
+        self._mock: responses.RequestsMock | None = None
+
+    def __repr__(self) -> str:
+        return f"{super().__repr__()[:-1]}, hosts={list(self.hosts)!r})"
+
+    @property
+    def mock(self) -> responses.RequestsMock:
+        if self._mock is None:
+            import responses
+
+            mock = responses.RequestsMock(assert_all_requests_are_fired=False)
+            pattern = host_pattern(self.hosts)
+            for method in _METHODS:
+                mock.add_callback(method, pattern, self._respond, content_type=None)
+            if not self.block_others:
+                mock.add_passthru(re.compile(r".*"))
+            self._mock = mock
+        return self._mock
+
+    @property
+    def session(self) -> requests.Session:
+        # A plain session: the interception is what is under test.
+        if self._session is None:
+            self._session = requests.Session()
+        return self._session
+
+    def _respond(self, request: requests.PreparedRequest) -> tuple[int, Mapping[str, str], bytes]:
+        assert request.url is not None and request.method is not None
+        result = call_wsgi(self.wsgi, request.method, request.url, request.headers, request.body)
+        return result.status, result.header_dict(), result.body
+
+    def start(self) -> InterceptedFake:
+        self.mock.start()
+        return self
+
+    def stop(self) -> None:
+        if self._mock is not None:
+            self._mock.stop(allow_assert=False)
+            self._mock.reset()
+            self._mock = None
+        self.close()
+
+    def __enter__(self) -> InterceptedFake:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
