@@ -117,12 +117,16 @@ def serve(args: argparse.Namespace) -> int:
     )
     display_host = f"[{host}]" if ":" in str(host) else host
     base = f"http://{display_host}:{port}"
-    print(f"Listening on {base}", flush=True)
-    if not configured_keys:
-        print(f"Development key: {DEV_KEY} (workspace {first_workspace})", flush=True)
-        print(f"Try: curl -H 'Authorization: Bearer {DEV_KEY}' {base}/api/credentials", flush=True)
+    # Handlers go in before the address is printed: whoever reads it may
+    # signal at once, and SystemExit before run() is still a clean exit.
     previous = {sig: signal.signal(sig, _stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
+        print(f"Listening on {base}", flush=True)
+        if not configured_keys:
+            print(f"Development key: {DEV_KEY} (workspace {first_workspace})", flush=True)
+            print(
+                f"Try: curl -H 'Authorization: Bearer {DEV_KEY}' {base}/api/credentials", flush=True
+            )
         server.run()
     finally:
         for sig, handler in previous.items():

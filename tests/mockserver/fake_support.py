@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import os
+import re
 import secrets
+import select
+import signal
+import subprocess
+import sys
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import contracts
@@ -83,3 +91,52 @@ def sample_config(
 def assert_valid(kind: str, body: Any) -> None:
     errors = contracts.validate_response(kind, body, strict=True)
     assert not errors, errors
+
+
+def start_server(*args: str) -> tuple[subprocess.Popen[bytes], str]:
+    """Run `python -m mockserver serve --port 0 ARGS`; return it and its base URL.
+
+    Output is read from the raw pipe (no Python buffering), so what the server
+    printed after its address is still there for `stop_server`.
+    """
+    process = subprocess.Popen(
+        [sys.executable, "-m", "mockserver", "serve", "--port", "0", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        bufsize=0,
+        cwd=str(Path(__file__).resolve().parents[2]),
+    )
+    assert process.stdout is not None
+    fd = process.stdout.fileno()
+    deadline = time.monotonic() + 20
+    seen = b""
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([fd], [], [], 0.5)
+        if not ready:
+            continue
+        chunk = os.read(fd, 65536)
+        if not chunk:
+            break
+        seen += chunk
+        match = re.search(rb"^Listening on (\S+)\r?\n", seen, re.MULTILINE)
+        if match:
+            _early_output[process.pid] = seen
+            return process, match.group(1).decode()
+    process.kill()
+    raise AssertionError("server did not start: " + seen.decode(errors="replace"))
+
+
+_early_output: dict[int, bytes] = {}
+
+
+def stop_server(process: subprocess.Popen[bytes]) -> tuple[int, str]:
+    """SIGTERM, then the exit code and everything the server printed."""
+    process.send_signal(signal.SIGTERM)
+    try:
+        output, _ = process.communicate(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.communicate()
+        raise AssertionError("server ignored SIGTERM") from None
+    early = _early_output.pop(process.pid, b"")
+    return process.returncode, (early + output).decode(errors="replace")

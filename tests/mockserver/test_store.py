@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import pickle
 import threading
 from datetime import timedelta
@@ -284,7 +285,7 @@ def test_list_orders_newest_first_with_id_tiebreak(
     clock.advance(1)
     newest = make(store, "new")
     listed = store.list(WS).items
-    assert [x.id for x in listed] == [newest.id] + sorted((x.id for x in same_second), reverse=True)
+    assert [x.id for x in listed] == [newest.id, *sorted((x.id for x in same_second), reverse=True)]
     assert [x.id for x in same_second] == sorted(x.id for x in same_second)
 
 
@@ -357,10 +358,8 @@ def test_concurrent_writers_keep_the_store_consistent() -> None:
                 if i % 4 == 0:
                     store.delete(WS, created.id)
                 store.list(WS, limit=10)
-                try:
+                with contextlib.suppress(NameTaken):
                     make(store, "contended")
-                except NameTaken:
-                    pass
         except BaseException as error:  # pragma: no cover - reported below
             errors.append(error)
 
