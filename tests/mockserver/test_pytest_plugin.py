@@ -89,7 +89,7 @@ def test_fake_session_httpx_secrets_journal_and_repr(suite: pytest.Pytester) -> 
             assert fake.session.get(f"{{fake.url}}/v1/api/credentials/{{cred_id}}",
                                     headers=headers).json()["data"]["name"] == "db"
             assert fake.session.delete(f"{{fake.url}}/api/credentials/{{cred_id}}",
-                                       headers=headers).json()["status"] == "deleted"
+                                       headers=headers).json()["data"]["status"] == "deleted"
             # What the code stored, visible to the test only.
             assert fake.secret(cred_id, FIELD) == SECRET
             assert fake.secrets(cred_id) == {{FIELD: SECRET}}
@@ -391,6 +391,7 @@ def test_acceptance_and_server_under_xdist(suite: pytest.Pytester) -> None:
     result.assert_outcomes(passed=14)
     port_files = sorted(suite.path.glob("ports-gw*.txt"))
     urls = {p.name: set(p.read_text().split()) for p in port_files}
+    assert urls, "no server test ran on a worker"
     # Each worker that ran server tests used exactly one server, and no two share one.
     assert all(len(u) == 1 for u in urls.values())
     assert len(set().union(*urls.values())) == len(urls)
