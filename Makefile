@@ -25,7 +25,7 @@ typecheck: $(STAMP)
 	$(BIN)/mypy
 
 unit: $(STAMP)
-	HYPOTHESIS_PROFILE=ci $(BIN)/pytest -n 2 -q
+	HYPOTHESIS_PROFILE=ci $(BIN)/pytest -n 2 -q -m "not browser"
 
 # The whole suite: lint, types, then every test under the fixed-seed Hypothesis profile.
 test: lint typecheck unit
@@ -35,7 +35,13 @@ bench: $(STAMP)
 
 # Long property runs, never part of `make test`.
 fuzz: $(STAMP)
-	HYPOTHESIS_PROFILE=fuzz $(BIN)/pytest -q -m "not slow" tests
+	HYPOTHESIS_PROFILE=fuzz $(BIN)/pytest -q -m "not slow and not browser" tests
+
+# Headless Chromium against a running fake, never part of `make test`.
+# Installs Debian's chromium when missing and running as root.
+browser-test: $(STAMP)
+	command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; } || { echo "browser-test needs chromium (apt-get install chromium)"; exit 2; }
+	$(BIN)/pytest -q -p no:xdist -m browser tests/browser
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

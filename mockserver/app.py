@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import Flask, Response, current_app, g, request
 from werkzeug.exceptions import HTTPException
@@ -33,6 +33,9 @@ from .errors import (
 from .journal import Journal, JournalRecord
 from .pagination import CursorSigner
 from .store import CredentialStore
+
+if TYPE_CHECKING:
+    from .standalone import StandaloneOptions
 
 EXTENSION_KEY = "planasonix"
 _log = logging.getLogger(__name__)
@@ -76,13 +79,16 @@ def create_app(
     read_only_keys: Mapping[str, str] | None = None,
     journal: Journal | None = None,
     config: FakeConfig | None = None,
+    standalone: StandaloneOptions | None = None,
 ) -> Flask:
     """A Flask app serving the Credentials API under `/api` and `/v1/api`.
 
     `keys` / `read_only_keys` map API key -> workspace and are added to
     `keyring` (a new one when omitted). When no key is given at all, the
     documented development key `plnx_test_dev_key` opens workspace `ws_dev`.
-    `config.seed` makes ids and cursors reproducible.
+    `config.seed` makes ids and cursors reproducible. `standalone` adds the
+    frontend-development features (control plane, CORS, faults, rate limit,
+    state file; see `mockserver.standalone`), as `planasonix-mock serve` does.
     """
     # Imported here so `mockserver.app` stays importable by the api module.
     from .api import register_routes
@@ -120,6 +126,10 @@ def create_app(
     app.register_error_handler(HTTPException, _render_http_exception)
     app.register_error_handler(Exception, _render_unexpected)
     register_routes(app)
+    if standalone is not None:
+        from .standalone import install as install_standalone
+
+        install_standalone(app, standalone)
     return app
 
 
@@ -135,6 +145,8 @@ def _start_request() -> None:
 def _finish_request(response: Response) -> Response:
     request_id = g.get("request_id") or get_state().new_request_id()
     response.headers["X-Request-Id"] = request_id
+    if g.get("journal_skip"):
+        return response  # control-plane calls: the dashboard polls, keep them out
     started = g.get("started", time.perf_counter())
     record = JournalRecord(
         request_id=request_id,

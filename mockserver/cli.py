@@ -20,7 +20,9 @@ from waitress import create_server
 from .app import FakeConfig, create_app, get_state
 from .auth import DEV_KEY, DEV_USER, DEV_WORKSPACE, READ_ONLY, Keyring
 from .journal import JournalRecord
+from .persistence import StateFileError
 from .seed import SeedError, load_fixtures_file
+from .standalone import SetupError, add_arguments, check_exposure, options_from_args
 from .store import CredentialStore
 
 access_log = logging.getLogger("planasonix.access")
@@ -61,6 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--id-seed", type=int, default=None, help="seed for reproducible ids")
     serve.add_argument("--threads", type=int, default=8, help="worker threads (default 8)")
+    add_arguments(serve)
     return parser
 
 
@@ -76,6 +79,12 @@ def _stop(signum: int, frame: FrameType | None) -> None:
 
 
 def serve(args: argparse.Namespace) -> int:
+    try:
+        options = options_from_args(args)
+        check_exposure(args.host, options)
+    except SetupError as error:
+        print(f"planasonix-mock: {error}", file=sys.stderr)
+        return 2
     config = FakeConfig(seed=args.id_seed)
     store = CredentialStore(seed=args.id_seed)
     keyring = Keyring()
@@ -107,7 +116,13 @@ def serve(args: argparse.Namespace) -> int:
         # first seeded workspace so `make serve` shows the demo data with it.
         keyring.add(DEV_KEY, first_workspace, user_id=DEV_USER)
 
-    app = create_app(store, keyring=keyring, config=config)
+    try:
+        app = create_app(store, keyring=keyring, config=config, standalone=options)
+    except StateFileError as error:
+        print(f"planasonix-mock: {args.state_file}: {error}", file=sys.stderr)
+        return 2
+    if options.state_file is not None:
+        print(f"State file {args.state_file}: {len(store)} credentials", flush=True)
     get_state(app).journal.subscribe(_log_request)
     server: Any = create_server(app, host=args.host, port=args.port, threads=args.threads)
     host, port = (
@@ -122,6 +137,8 @@ def serve(args: argparse.Namespace) -> int:
     previous = {sig: signal.signal(sig, _stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         print(f"Listening on {base}", flush=True)
+        if options.control_plane:
+            print(f"Dashboard: {base}/_mock/", flush=True)
         if not configured_keys:
             print(f"Development key: {DEV_KEY} (workspace {first_workspace})", flush=True)
             print(

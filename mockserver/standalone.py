@@ -11,6 +11,11 @@ levers the HTTP control plane has.
 
 from __future__ import annotations
 
+import argparse
+import ipaddress
+import json
+import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
@@ -124,3 +129,99 @@ def install(app: Flask, options: StandaloneOptions | None = None) -> Standalone:
             app, StateFile(options.state_file, options.state_key)
         )
     return handle
+
+
+# --- command line ------------------------------------------------------------------------
+
+ADMIN_TOKEN_ENV: Final = "PLANASONIX_ADMIN_TOKEN"
+
+
+class SetupError(Exception):
+    """A flag combination `serve` refuses; the message never quotes a token or key."""
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The `serve` flags of the standalone features."""
+    group = parser.add_argument_group("frontend development")
+    group.add_argument(
+        "--cors-origin",
+        action="append",
+        default=[],
+        metavar="ORIGIN",
+        help="allow only this origin (e.g. http://localhost:3000); repeatable; default: any",
+    )
+    group.add_argument("--no-cors", action="store_true", help="send no CORS headers at all")
+    group.add_argument(
+        "--admin-token",
+        default=None,
+        metavar="TOKEN",
+        help=f"require TOKEN for /_mock/ (X-Mock-Admin-Token or Bearer); env {ADMIN_TOKEN_ENV}",
+    )
+    group.add_argument(
+        "--no-control-plane", action="store_true", help="do not serve /_mock/ at all"
+    )
+    group.add_argument(
+        "--rate-limit", default=None, metavar="N/min", help="limit each API key, e.g. 60/min"
+    )
+    group.add_argument(
+        "--state-file", default=None, metavar="PATH", help="keep state in PATH across restarts"
+    )
+    group.add_argument(
+        "--state-key",
+        default=None,
+        metavar="PASSPHRASE",
+        help=f"encrypt secrets in the state file; env {persistence.STATE_KEY_ENV} (preferred)",
+    )
+
+
+def options_from_args(
+    args: argparse.Namespace, environ: Mapping[str, str] | None = None
+) -> StandaloneOptions:
+    """Options from parsed `serve` flags (and the environment); SetupError when invalid."""
+    env = os.environ if environ is None else environ
+    try:
+        origins = tuple(cors.normalize_origin(origin) for origin in args.cors_origin)
+    except ValueError as error:
+        raise SetupError(f"--cors-origin: {error}") from None
+    try:
+        rate = ratelimit.parse_rate_limit(args.rate_limit) if args.rate_limit else None
+    except ValueError as error:
+        raise SetupError(f"--rate-limit: {error}") from None
+    token = args.admin_token or env.get(ADMIN_TOKEN_ENV) or None
+    if token is not None and not 8 <= len(token) <= 512:
+        raise SetupError("the admin token must be 8-512 characters")
+    seed_data = None
+    if args.seed:
+        try:
+            seed_data = json.loads(Path(args.seed).read_text(encoding="utf-8"))
+        except (OSError, ValueError) as error:
+            raise SetupError(f"{args.seed}: cannot read: {type(error).__name__}") from None
+    return StandaloneOptions(
+        control_plane=not args.no_control_plane,
+        admin_token=token,
+        cors=not args.no_cors,
+        cors_origins=origins,
+        rate_limit=rate,
+        state_file=args.state_file,
+        state_key=args.state_key or env.get(persistence.STATE_KEY_ENV) or None,
+        seed_data=seed_data,
+    )
+
+
+def is_loopback(host: str) -> bool:
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False  # a host name other than localhost: assume it is reachable
+
+
+def check_exposure(host: str, options: StandaloneOptions) -> None:
+    """Refuse an open control plane on an address other machines can reach."""
+    if options.control_plane and options.admin_token is None and not is_loopback(host):
+        raise SetupError(
+            f"refusing to listen on {host} with the /_mock/ control plane open: "
+            f"set --admin-token (or {ADMIN_TOKEN_ENV}), pass --no-control-plane, "
+            "or listen on 127.0.0.1"
+        )
