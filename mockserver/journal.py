@@ -1,10 +1,11 @@
 """The request journal: what reached the fake, with every secret removed.
 
 The HTTP layer appends one `JournalRecord` per request once the response is
-known. Bodies are stored only in redacted form: secret fields are dropped by
-`contracts.redact`, and anything the contract does not name as a public
-field (a typo'd key, a body of an unknown type, a JSON array) is replaced by a
-mask, because a field we cannot classify may still carry a secret.
+known. Bodies are stored only in redacted form: every field the contract does
+not name as public is replaced by the marker `[redacted]`: secret fields (so
+the journal shows *that* a secret was sent, never what), and anything else we
+cannot classify (a typo'd key, a body of an unknown type, a JSON array),
+because such a field may still carry a secret.
 
 Listeners (`subscribe`) are how the CLI's access log, the pytest plugin and
 the control plane observe requests without patching the app.
@@ -119,7 +120,7 @@ def redact_body(body: object, type_hint: str | None = None) -> Any:
         if keep_name or (key == "type" and value in contracts.CREDENTIAL_TYPES):
             out[key] = value
         elif key == "config" and isinstance(value, dict) and known_type is not None:
-            out[key] = _public_only(known_type, contracts.redact(known_type, value))
+            out[key] = _public_only(known_type, value)
         else:
             out[str(key)] = MASK
     return out

@@ -46,9 +46,10 @@ def test_redact_body_keeps_only_public_fields() -> None:
     assert "SECRET" not in repr(redacted)
     assert redacted["config"]["host"] == "h"
     assert redacted["config"]["pasword"] == MASK
-    assert redacted["config"]["ssh_tunnel"] == {"host": "b", "odd": MASK}
+    assert redacted["config"]["password"] == MASK
+    assert redacted["config"]["ssh_tunnel"] == {"host": "b", "private_key": MASK, "odd": MASK}
     assert redact_body({"config": {"password": "S", "username": "u"}}, "password") == {
-        "config": {"username": "u"}
+        "config": {"password": MASK, "username": "u"}
     }
     assert redact_body({"type": "nope", "config": {"password": "S"}}) == {
         "type": MASK,
@@ -70,7 +71,7 @@ def test_app_journals_each_request(app: Flask, client: FlaskClient) -> None:
     client.get("/api/credentials")
     first, bad, listed, anonymous = (r.to_json() for r in journal.records())
     assert first["method"] == "POST" and first["status"] == 201
-    assert first["body"] == {"name": "x", "type": "password", "config": {}}
+    assert first["body"] == {"name": "x", "type": "password", "config": {"password": MASK}}
     assert first["workspace"] == "ws_a"
     assert bad["status"] == 400 and bad["query"] == {}
     assert listed["query"] == {"limit": "5"}
