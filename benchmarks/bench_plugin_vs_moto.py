@@ -60,7 +60,7 @@ def _aws_env() -> None:
 
 
 def moto_test_factory(*, shared_client: bool) -> Callable[[int], None]:
-    import boto3
+    import boto3  # type: ignore[import-untyped]  # no stubs installed
     from moto import mock_aws
 
     shared: Any = boto3.client("secretsmanager", region_name="us-east-1") if shared_client else None
