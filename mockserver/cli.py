@@ -136,14 +136,15 @@ def serve(args: argparse.Namespace) -> int:
     # signal at once, and SystemExit before run() is still a clean exit.
     previous = {sig: signal.signal(sig, _stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        print(f"Listening on {base}", flush=True)
+        banner = [f"Listening on {base}"]
         if options.control_plane:
-            print(f"Dashboard: {base}/_mock/", flush=True)
+            banner.append(f"Dashboard: {base}/_mock/")
         if not configured_keys:
-            print(f"Development key: {DEV_KEY} (workspace {first_workspace})", flush=True)
-            print(
-                f"Try: curl -H 'Authorization: Bearer {DEV_KEY}' {base}/api/credentials", flush=True
-            )
+            banner.append(f"Development key: {DEV_KEY} (workspace {first_workspace})")
+            banner.append(f"Try: curl -H 'Authorization: Bearer {DEV_KEY}' {base}/api/credentials")
+        # One write: a reader that signals as soon as it sees the address
+        # still gets the whole banner.
+        print("\n".join(banner), flush=True)
         server.run()
     finally:
         for sig, handler in previous.items():
