@@ -99,6 +99,11 @@ def _config_template(type_: str, path: tuple[str, ...]) -> str | None:
     return None
 
 
+def draw_one(strategy: st.SearchStrategy[Any], seed: int = 0) -> Any:
+    """One value of ``strategy``, the same for the same seed, without shrinking."""
+    return find(strategy, lambda _: True, settings=_FIND_SETTINGS, random=random.Random(seed))
+
+
 def secret_configs(ctx: KitContext, type_: str) -> Iterator[dict[str, JSON]]:
     """Valid configs of ``type_`` that together carry every secret field, as fresh canaries."""
     covered: set[tuple[str, ...]] = set()

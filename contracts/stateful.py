@@ -180,7 +180,10 @@ def lifecycle_settings(ctx: KitContext) -> settings:
 
 
 def run_lifecycle(ctx: KitContext) -> None:
-    """Run the state machine; raises the shrunk :class:`ContractViolation` if one is found."""
+    """The scripted walk, then the state machine; raises the (shrunk) violation found."""
+    from contracts.scenario import run_scenario
+
+    run_scenario(ctx)
     machine = make_machine(ctx)
     if ctx.settings.seed is not None:
         machine = seed(ctx.settings.seed)(machine)

@@ -1,0 +1,309 @@
+"""A second, independent implementation of the Credentials API, for testing the kit.
+
+Small and plain on purpose: a dict of records, offset or keyset paging, and a
+knob for every SPEC.md alternative and for each lifecycle bug the kit must
+catch. It shares only the contract registry (validation and redaction) with
+the real fake, so the kit is seen working against code it was not built with.
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+import itertools
+import json
+import threading
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from werkzeug.wrappers import Request, Response
+
+import contracts
+
+JSON = Any
+
+
+@dataclass
+class Knobs:
+    # SPEC.md alternatives (all conformant)
+    get_deleted_404: bool = False
+    list_includes_deleted: bool = False
+    delete_deleted_409: bool = False
+    restore_active_409: bool = False
+    deleted_name_freed: bool = False
+    purge_active_409: bool = False
+    update_deleted_allowed: bool = False
+    create_status: int = 201
+    validation_status: int = 400
+    max_limit: int = 200
+    default_limit: int = 50
+    clamp_limit: bool = False
+    # bugs (each breaks the contract)
+    duplicate_names: bool = False
+    restore_loses_config: bool = False
+    purge_leaves_readable: bool = False
+    update_changes_status: bool = False
+    offset_pagination: bool = False
+
+
+@dataclass
+class Record:
+    id: str
+    workspace: str
+    name: str
+    type: str
+    public: dict[str, JSON]
+    secrets: dict[str, JSON]
+    created_at: datetime
+    updated_at: datetime
+    status: str = "active"
+    deleted_at: datetime | None = None
+    purged: bool = False
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, code: str, message: str) -> None:
+        self.status, self.code, self.message = status, code, message
+
+
+def _ts(value: datetime | None) -> str | None:
+    return None if value is None else value.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+@dataclass
+class AltServer:
+    keys: dict[str, str]
+    knobs: Knobs = field(default_factory=Knobs)
+
+    def __post_init__(self) -> None:
+        self.records: dict[str, Record] = {}
+        self.order: list[str] = []
+        self.lock = threading.Lock()
+        self._ids = itertools.count(1)
+        self._clock = datetime(2025, 1, 1, tzinfo=UTC)
+
+    # --- helpers ---------------------------------------------------------------------
+
+    def now(self) -> datetime:
+        self._clock += timedelta(milliseconds=1)
+        return self._clock
+
+    def view(self, r: Record) -> dict[str, JSON]:
+        config = {} if getattr(r, "_lost", False) else copy.deepcopy(r.public)
+        return {
+            "id": r.id,
+            "name": r.name,
+            "type": r.type,
+            "status": r.status,
+            "created_at": _ts(r.created_at),
+            "updated_at": _ts(r.updated_at),
+            "deleted_at": _ts(r.deleted_at),
+            "config": config,
+        }
+
+    def find(self, ws: str, cred_id: str) -> Record:
+        r = self.records.get(cred_id)
+        if r is None or r.workspace != ws:
+            raise ApiError(404, "not_found", "No such credential.")
+        if r.purged and not self.knobs.purge_leaves_readable:
+            raise ApiError(404, "not_found", "No such credential.")
+        return r
+
+    def name_taken(self, ws: str, name: str, exclude: str | None = None) -> bool:
+        if self.knobs.duplicate_names:
+            return False
+        for r in self.records.values():
+            if r.workspace != ws or r.purged or r.id == exclude or r.name != name:
+                continue
+            if r.status == "active" or not self.knobs.deleted_name_freed:
+                return True
+        return False
+
+    def invalid(self, errors: list[contracts.FieldError]) -> None:
+        if errors:
+            raise ApiError(
+                self.knobs.validation_status, "invalid_request", f"Invalid field {errors[0].path}."
+            )
+
+    # --- WSGI --------------------------------------------------------------------------
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        request = Request(environ)
+        try:
+            status, body, headers = self.dispatch(request)
+        except ApiError as exc:
+            status, headers = exc.status, {}
+            body = {"error": {"code": exc.code, "message": exc.message, "request_id": "r"}}
+            if exc.status == 401:
+                headers["WWW-Authenticate"] = "Bearer"
+        response = Response(json.dumps(body), status=status, mimetype="application/json")
+        for k, v in headers.items():
+            response.headers[k] = v
+        return response(environ, start_response)
+
+    def dispatch(self, request: Request) -> tuple[int, JSON, dict[str, str]]:
+        path = request.path
+        for prefix in ("/v1/api/credentials", "/api/credentials"):
+            if path.startswith(prefix):
+                rest = path[len(prefix) :].strip("/")
+                break
+        else:
+            raise ApiError(404, "not_found", "No such route.")
+        auth = request.headers.get("Authorization", "")
+        scheme, _, key = auth.partition(" ")
+        ws = self.keys.get(key) if scheme == "Bearer" else None
+        if ws is None:
+            raise ApiError(401, "unauthorized", "A valid API key is required.")
+        parts = rest.split("/") if rest else []
+        with self.lock:
+            if not parts:
+                if request.method == "GET":
+                    return 200, self.list(ws, request), {}
+                if request.method == "POST":
+                    return self.create(ws, self.body(request))
+            elif len(parts) == 1:
+                if request.method == "GET":
+                    return 200, {"data": self.get(ws, parts[0])}, {}
+                if request.method == "PUT":
+                    return 200, {"data": self.update(ws, parts[0], self.body(request))}, {}
+                if request.method == "DELETE":
+                    return 200, {"data": self.delete(ws, parts[0])}, {}
+            elif parts[1:] == ["restore"] and request.method == "POST":
+                return 200, {"data": self.restore(ws, parts[0])}, {}
+            elif parts[1:] == ["permanent"] and request.method == "DELETE":
+                return 200, {"data": self.purge(ws, parts[0])}, {}
+        raise ApiError(405, "method_not_allowed", "Method not allowed.")
+
+    def body(self, request: Request) -> JSON:
+        if request.mimetype != "application/json":
+            raise ApiError(415, "unsupported_media_type", "Send JSON.")
+        try:
+            return json.loads(request.get_data() or b"null")
+        except ValueError:
+            raise ApiError(400, "invalid_request", "Body is not JSON.") from None
+
+    # --- operations ----------------------------------------------------------------------
+
+    def list(self, ws: str, request: Request) -> JSON:
+        args = request.args
+        try:
+            limit = int(args.get("limit", self.knobs.default_limit))
+        except ValueError:
+            raise ApiError(400, "invalid_request", "Bad limit.") from None
+        if limit < 1:
+            raise ApiError(400, "invalid_request", "Bad limit.")
+        if limit > self.knobs.max_limit:
+            if not self.knobs.clamp_limit:
+                raise ApiError(400, "invalid_request", "Bad limit.")
+            limit = self.knobs.max_limit
+        status = args.get("status", "all" if self.knobs.list_includes_deleted else "active")
+        if status not in ("active", "deleted", "all"):
+            raise ApiError(400, "invalid_request", "Bad status.")
+        items = [
+            r
+            for r in (self.records[i] for i in reversed(self.order))
+            if r.workspace == ws and not r.purged and status in ("all", r.status)
+        ]
+        cursor = args.get("cursor")
+        if self.knobs.offset_pagination:
+            start = int(base64.b64decode(cursor)) if cursor else 0
+            page = items[start : start + limit]
+            more = start + limit < len(items)
+            next_cursor = base64.b64encode(str(start + limit).encode()).decode() if more else None
+        else:
+            if cursor:
+                try:
+                    after = int(base64.b64decode(cursor))
+                except ValueError:
+                    raise ApiError(400, "invalid_request", "Bad cursor.") from None
+                items = [r for r in items if int(r.id[5:]) < after]
+            page = items[:limit]
+            more = len(items) > limit
+            next_cursor = base64.b64encode(page[-1].id[5:].encode()).decode() if more else None
+        return {
+            "data": [self.view(r) for r in page],
+            "meta": {"page": {"limit": limit, "cursor": next_cursor}},
+        }
+
+    def create(self, ws: str, body: JSON) -> tuple[int, JSON, dict[str, str]]:
+        self.invalid(contracts.validate_create(body))
+        if self.name_taken(ws, body["name"]):
+            raise ApiError(409, "conflict", "Name taken.")
+        public, secrets = contracts.split_secrets(body["type"], body["config"])
+        now = self.now()
+        cred_id = f"cred_{next(self._ids):016d}"
+        r = Record(cred_id, ws, body["name"], body["type"], public, secrets, now, now)
+        self.records[cred_id] = r
+        self.order.append(cred_id)
+        headers = (
+            {"Location": f"/api/credentials/{cred_id}"} if self.knobs.create_status == 201 else {}
+        )
+        return self.knobs.create_status, {"data": self.view(r)}, headers
+
+    def get(self, ws: str, cred_id: str) -> JSON:
+        r = self.find(ws, cred_id)
+        if r.status == "deleted" and self.knobs.get_deleted_404:
+            raise ApiError(404, "not_found", "No such credential.")
+        return self.view(r)
+
+    def update(self, ws: str, cred_id: str, body: JSON) -> JSON:
+        self.invalid(contracts.validate_update(body))
+        r = self.find(ws, cred_id)
+        if r.status == "deleted" and not self.knobs.update_deleted_allowed:
+            raise ApiError(409, "conflict", "Deleted.")
+        if "type" in body and body["type"] != r.type:
+            raise ApiError(self.knobs.validation_status, "invalid_request", "Type is fixed.")
+        merged = contracts.merge_config(r.public, r.secrets)
+        for k, v in (body.get("config") or {}).items():
+            if v is None:
+                merged.pop(k, None)
+            else:
+                merged[k] = v
+        self.invalid(contracts.validate_config(r.type, merged))
+        name = body.get("name", r.name)
+        if name != r.name and self.name_taken(ws, name, exclude=r.id):
+            raise ApiError(409, "conflict", "Name taken.")
+        r.name = name
+        r.public, r.secrets = contracts.split_secrets(r.type, merged)
+        r.updated_at = self.now()
+        if self.knobs.update_changes_status and r.status == "active":
+            r.status, r.deleted_at = "deleted", r.updated_at
+        return self.view(r)
+
+    def delete(self, ws: str, cred_id: str) -> JSON:
+        r = self.find(ws, cred_id)
+        if r.status == "deleted":
+            if self.knobs.delete_deleted_409:
+                raise ApiError(409, "conflict", "Already deleted.")
+        else:
+            r.status, r.deleted_at = "deleted", self.now()
+            r.updated_at = r.deleted_at
+        return {"id": r.id, "status": r.status, "deleted_at": _ts(r.deleted_at)}
+
+    def restore(self, ws: str, cred_id: str) -> JSON:
+        r = self.find(ws, cred_id)
+        if r.status == "active":
+            if self.knobs.restore_active_409:
+                raise ApiError(409, "conflict", "Not deleted.")
+        else:
+            if self.name_taken(ws, r.name, exclude=r.id):
+                raise ApiError(409, "conflict", "Name taken.")
+            r.status, r.deleted_at, r.updated_at = "active", None, self.now()
+            if self.knobs.restore_loses_config:
+                r._lost = True  # type: ignore[attr-defined]
+        return {"id": r.id, "status": r.status, "deleted_at": None}
+
+    def purge(self, ws: str, cred_id: str) -> JSON:
+        r = self.find(ws, cred_id)
+        if r.purged:  # only reachable with purge_leaves_readable
+            raise ApiError(404, "not_found", "No such credential.")
+        if r.status == "active" and self.knobs.purge_active_409:
+            raise ApiError(409, "conflict", "Delete it first.")
+        r.purged = True
+        return {"id": r.id, "purged": True}
+
+
+def new_request_id() -> str:
+    return uuid.uuid4().hex
