@@ -161,11 +161,17 @@ class LeakInHeader(Middleware):
 class LeakBase64(Middleware):
     def after(self, request: Request, body: JSON, response: Response) -> Response:
         data = self.json_of(response)
-        if request.method == "GET" and not is_list(request) and self.secrets and data:
-            if isinstance(data.get("data"), dict) and isinstance(data["data"].get("config"), dict):
-                blob = json.dumps({"secret": self.secrets[-1]}).encode()
-                data["data"]["config"]["fingerprint"] = base64.b64encode(blob).decode()
-                return self.with_json(response, data)
+        view = data.get("data") if isinstance(data, dict) else None
+        is_get = request.method == "GET" and not is_list(request)
+        if (
+            is_get
+            and self.secrets
+            and isinstance(view, dict)
+            and isinstance(view.get("config"), dict)
+        ):
+            blob = json.dumps({"secret": self.secrets[-1]}).encode()
+            view["config"]["fingerprint"] = base64.b64encode(blob).decode()
+            return self.with_json(response, data)
         return response
 
 
