@@ -1,5 +1,5 @@
 // Dashboard of the Planasonix fake. Plain DOM, no dependencies; every value
-// from the server goes through textContent, never innerHTML.
+// from the server is set with textContent, never parsed as markup.
 "use strict";
 
 const TOKEN_KEY = "planasonix-mock-admin-token";
