@@ -230,7 +230,8 @@ class Runner:
             outcome.status = "failed"
             if violation is not None:
                 finding = _finding(violation, name)
-                finding.details.append("the deployment answered inconsistently on replay")
+                if name == LIFECYCLE:
+                    finding.details.append("the deployment answered inconsistently on replay")
             else:
                 finding = Finding(name, f"inconsistent answers on replay: {exc}", name)
             result.findings.append(finding)

@@ -195,6 +195,25 @@ class CrossWorkspaceRead(Middleware):
         return response
 
 
+# --- shapes and statuses ------------------------------------------------------------------
+
+
+class DropsCreatedAt(Middleware):
+    def after(self, request: Request, body: JSON, response: Response) -> Response:
+        data = self.json_of(response)
+        if request.method == "GET" and not is_list(request) and response.status_code == 200:
+            data["data"].pop("created_at", None)
+            return self.with_json(response, data)
+        return response
+
+
+class ServerErrorOnBadInput(Middleware):
+    def after(self, request: Request, body: JSON, response: Response) -> Response:
+        if response.status_code == 400:
+            response.status_code = 500
+        return response
+
+
 # --- SPEC.md alternatives (all conformant) --------------------------------------------------
 
 
@@ -352,6 +371,8 @@ BROKEN: dict[str, tuple[Callable[[], WsgiApp], str, set[str] | None]] = {
     "update changes status": (alt(update_changes_status=True), "lifecycle", {"lifecycle"}),
     "duplicate active names": (alt(duplicate_names=True), "lifecycle", {"lifecycle"}),
     "offset pages repeat and skip": (alt(offset_pagination=True), "pagination", {"pagination"}),
+    "response misses created_at": (wrap(DropsCreatedAt), "response-schema", {"secret-non-echo"}),
+    "500 on invalid input": (wrap(ServerErrorOnBadInput), "schemathesis", {"schemathesis"}),
 }
 
 ALTERNATIVES: dict[str, Callable[[], WsgiApp]] = {
