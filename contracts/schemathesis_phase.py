@@ -74,7 +74,7 @@ def _canaries(ctx: KitContext, config: JSON) -> None:
         return
     for type_ in CREDENTIAL_TYPES:
         for path in secret_paths(type_):
-            node = config
+            node: Any = config
             for part in path[:-1]:
                 node = node.get(part) if isinstance(node, dict) else None
             if isinstance(node, dict) and isinstance(node.get(path[-1]), str):
@@ -138,7 +138,7 @@ def run_schemathesis(ctx: KitContext) -> None:
     _ACTIVE_DETECTOR.append(ctx.detector)
     try:
         for result in schema.get_all_operations():
-            operation = result.ok()
+            operation: Any = result.ok()  # type: ignore[union-attr]
             path: str = operation.path
             method = operation.method.upper()
             if path.startswith("/v1/") and method != "GET":
