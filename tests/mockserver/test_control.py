@@ -312,3 +312,21 @@ def test_control_plane_never_answers_500(path: str, body: object) -> None:
     response = client.post(path, data=json.dumps(body), content_type="application/json")
     assert response.status_code in (200, 201, 400), response.json
     assert response.json is not None
+
+
+def test_seed_bodies_may_exceed_the_api_limit_up_to_8_mib() -> None:
+    client = make_app().test_client()
+    credentials = [
+        {
+            "name": f"n{i}",
+            "type": "password",
+            "config": {"username": "u" * 40, "password": "p" * 60},
+        }
+        for i in range(600)
+    ]
+    body = json.dumps({"workspaces": [{"id": "ws_big", "credentials": credentials}]})
+    assert len(body) > 64 * 1024
+    response = client.post("/_mock/seed", data=body, content_type="application/json")
+    assert response.status_code == 200 and response.json["data"]["credentials"] == 600
+    huge = client.post("/_mock/seed", data=b"x" * (9 * 1024 * 1024))
+    assert huge.status_code == 413 and huge.json["error"]["code"] == "payload_too_large"
