@@ -373,7 +373,7 @@ class Client:
             raise KitError(f"still rate limited after {attempt} retries")
         reply = self._reply(response, exchange)
         self.recorder.add(exchange)
-        self._track(op, cred_id, reply)
+        self._track(op, cred_id, reply, own_key=key is _ABSENT)
         problems = self._check(op, reply, validate)
         if problems:
             first = problems[0]
@@ -401,13 +401,16 @@ class Client:
             raw=response,
         )
 
-    def _track(self, op: str, cred_id: str | None, reply: Reply) -> None:
+    def _track(self, op: str, cred_id: str | None, reply: Reply, own_key: bool) -> None:
         if op == "create" and reply.ok and isinstance(reply.data, dict):
             new_id = reply.data.get("id")
             if isinstance(new_id, str):
-                self.ids.add(new_id, self.label)
-        elif op == "purge" and cred_id is not None and (reply.ok or reply.status == 404):
-            self.ids.purged(cred_id)
+                # Even a create with a foreign key made something this run must remove.
+                self.ids.add(new_id, self.label if own_key else "unknown")
+        elif op == "purge" and cred_id is not None and own_key:
+            owner = self.ids.created.get(cred_id)
+            if reply.ok or (reply.status == 404 and owner == self.label):
+                self.ids.purged(cred_id)
 
     def _check(self, op: str, reply: Reply, validate: bool) -> list[ContractViolation]:
         problems: list[ContractViolation] = []

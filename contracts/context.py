@@ -96,15 +96,24 @@ class KitContext:
         )
 
     def cleanup(self) -> list[str]:
-        """Purge every credential this run created and has not purged; returns leftovers."""
+        """Purge every credential this run created and has not purged; returns leftovers.
+
+        A credential made with a foreign key (a deployment that ignored it) has
+        no known owner: every client of the run tries it.
+        """
         leftovers: list[str] = []
         by_label = {c.label: c for c in self.clients()}
         for cred_id, owner in list(self.ids.live.items()):
-            client = by_label.get(owner, self.client)
-            try:
-                gone = client.remove(cred_id)
-            except Exception:  # cleanup goes on whatever one call does
-                gone = False
+            owner_client = by_label.get(owner)
+            candidates = [owner_client] if owner_client else self.clients()
+            gone = False
+            for client in candidates:
+                try:
+                    gone = client.remove(cred_id)
+                except Exception:  # cleanup goes on whatever one call does
+                    gone = False
+                if gone and owner_client is not None:
+                    break
             if gone:
                 self.ids.purged(cred_id)
             else:
