@@ -2,16 +2,24 @@
 
 `create_app()` builds a Flask app; `CredentialStore` is the state behind it,
 usable without HTTP; `Journal` records every request with secrets redacted.
+
+The names below load on first use: the pytest plugin imports this package in
+every test run of an environment that has it installed, and most of those
+runs never touch Flask.
 """
 
 from __future__ import annotations
 
-from .app import FakeConfig, FakeState, create_app, get_state
-from .auth import DEV_KEY, DEV_WORKSPACE, Keyring, Principal
-from .clock import ManualClock
-from .ids import IdGenerator
-from .journal import Journal, JournalRecord
-from .store import Credential, CredentialStore, Page, SecretBox
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .app import FakeConfig, FakeState, create_app, get_state
+    from .auth import DEV_KEY, DEV_WORKSPACE, Keyring, Principal
+    from .clock import ManualClock
+    from .ids import IdGenerator
+    from .journal import Journal, JournalRecord
+    from .store import Credential, CredentialStore, Page, SecretBox
 
 __all__ = [
     "DEV_KEY",
@@ -32,4 +40,31 @@ __all__ = [
     "get_state",
 ]
 
+# Where each public name lives; `tests/mockserver/test_package.py` keeps it in step with __all__.
+_EXPORTS = {
+    "DEV_KEY": ".auth",
+    "DEV_WORKSPACE": ".auth",
+    "Keyring": ".auth",
+    "Principal": ".auth",
+    "Credential": ".store",
+    "CredentialStore": ".store",
+    "Page": ".store",
+    "SecretBox": ".store",
+    "FakeConfig": ".app",
+    "FakeState": ".app",
+    "create_app": ".app",
+    "get_state": ".app",
+    "IdGenerator": ".ids",
+    "Journal": ".journal",
+    "JournalRecord": ".journal",
+    "ManualClock": ".clock",
+}
+
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(module, __name__), name)
