@@ -18,6 +18,7 @@ from typing import Any, TextIO
 
 from hypothesis.errors import Flaky
 
+from contracts.client import Exchange
 from contracts.context import KitContext
 from contracts.violations import (
     AUTH_ISOLATION,
@@ -153,8 +154,16 @@ class Runner:
         if only:
             self.phases = [(n, f) for n, f in self.phases if n in only]
         self.result = RunResult(base_url=ctx.client.base_url, prefix=ctx.prefix)
+        if getattr(self.out, "isatty", lambda: False)():
+            ctx.recorder.listeners.append(self._progress)
+
+    def _progress(self, exchange: Exchange) -> None:
+        if exchange.seq % 25 == 0:
+            print(f"\r      {exchange.seq} requests ...", end="", file=self.out, flush=True)
 
     def say(self, text: str) -> None:
+        if getattr(self.out, "isatty", lambda: False)():
+            text = "\r\033[K" + text
         print(text, file=self.out, flush=True)
 
     def preflight(self) -> None:
