@@ -108,6 +108,18 @@ def _printable_name(name: str) -> bool:
     return 0 < len(name) <= 64 and name.isprintable() and name.isascii()
 
 
+# ASCII digits only: str.isdigit() also accepts '²' or '٣', which int() then
+# rejects or reads. Leading zeros are fine; more than 7 significant digits
+# never fit a range this fake uses (and int() of huge text is itself an error).
+_DECIMAL = re.compile(r"0*([0-9]{1,7})")
+
+
+def parse_decimal(text: str) -> int | None:
+    """`text` as a non-negative decimal integer, or None when it is anything else."""
+    match = _DECIMAL.fullmatch(text)
+    return int(match.group(1)) if match else None
+
+
 _JSON_TYPE = re.compile(r"^application/([a-z0-9.+-]+\+)?json$")
 
 
@@ -214,7 +226,8 @@ def list_credentials() -> Response:
     status = params.get("status", "active")
     type_ = params.get("type")
     limit_text = params.get("limit", str(DEFAULT_LIMIT))
-    limit = int(limit_text) if limit_text.isdigit() and len(limit_text) <= 6 else 0
+    parsed = parse_decimal(limit_text)
+    limit = parsed if parsed is not None else 0  # 0: list_param_errors names it
     errors = list_param_errors(status, type_, limit)
     if errors:
         raise InvalidRequest("The query string is invalid.", errors)

@@ -26,7 +26,7 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, Flask, Response, g, request
 
-from .api import json_response, parse_json
+from .api import json_response, parse_decimal, parse_json
 from .app import get_state
 from .clock import parse_timestamp
 from .errors import ErrorDetail, Forbidden, InvalidRequest, NotFound, Unauthorized
@@ -130,9 +130,10 @@ def _int_param(name: str, default: int, low: int, high: int) -> int:
     text = request.args.get(name)
     if text is None:
         return default
-    if not text.isdigit() or len(text) > 7 or not low <= int(text) <= high:
+    value = parse_decimal(text)
+    if value is None or not low <= value <= high:
         raise _bad(name, f"must be an integer from {low} to {high}")
-    return int(text)
+    return value
 
 
 # --- dashboard ---------------------------------------------------------------------------

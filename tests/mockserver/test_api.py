@@ -368,6 +368,22 @@ def test_query_parameter_errors(client: FlaskClient) -> None:
     check(client.get("/api/credentials/cred_x?foo=1", headers=bearer()), 400)
 
 
+@pytest.mark.parametrize("limit", ["%C2%B2", "%E2%91%A0", "%D9%A3", "%F0%9D%9F%93", "%EF%BC%95"])
+def test_non_ascii_digits_in_limit_are_400(client: FlaskClient, limit: str) -> None:
+    # Superscript two, circled one, Arabic-Indic three, bold and fullwidth five:
+    # str.isdigit() accepts them all; int() then raised (a 500) or read them.
+    body = check(client.get(f"/api/credentials?limit={limit}", headers=bearer()), 400)
+    assert [d["path"] for d in body["error"]["details"]] == ["limit"]
+
+
+def test_limit_is_plain_decimal_with_optional_leading_zeros(client: FlaskClient) -> None:
+    for text, expected in [("7", 7), ("007", 7), ("0000000200", 200)]:
+        page = check(client.get(f"/api/credentials?limit={text}", headers=bearer()), 200)
+        assert page["meta"]["page"]["limit"] == expected
+    for text in ("0000", "00000201", "1_0", "+5", " 5", "5 ", "0x10"):
+        check(client.get(f"/api/credentials?limit={text}", headers=bearer()), 400)
+
+
 def test_odd_ids_are_404(client: FlaskClient) -> None:
     for odd in ["x", "cred_", "cred_%F0%9F%98%80", "%ED%A0%80", "cred_" + "a" * 300, "..%2f"]:
         check(client.get(f"/api/credentials/{odd}", headers=bearer()), 404)

@@ -159,8 +159,10 @@ def test_journal_limit_and_order() -> None:
         client.get(f"/api/credentials?limit={n + 1}", headers=DEV)
     data = client.get("/_mock/journal?limit=2").json["data"]
     assert [r["query"]["limit"] for r in data] == ["3", "2"]  # newest first
-    for bad in ("0", "x", "1001", "-1"):
+    for bad in ("0", "x", "1001", "-1", "%C2%B2", "%E2%91%A0", "%D9%A3"):
         assert_bad_request(client.get(f"/_mock/journal?limit={bad}"), "limit")
+        assert_bad_request(client.get(f"/_mock/state?limit={bad}"), "limit")
+    assert len(client.get("/_mock/journal?limit=002").json["data"]) == 2
 
 
 def test_state_lists_metadata_per_workspace_and_settings() -> None:
