@@ -18,6 +18,8 @@ PREFIX = "cred_"
 _COUNTER_CHARS = 8
 _RANDOM_CHARS = 8
 _COUNTER_LIMIT = len(ALPHABET) ** _COUNTER_CHARS
+# Crockford digit -> the digit int(..., 32) reads with the same value.
+_DIGITS = str.maketrans(ALPHABET, "0123456789abcdefghijklmnopqrstuv")
 
 
 def encode_base32(value: int, width: int) -> str:
@@ -61,6 +63,17 @@ class IdGenerator:
             self._counter += 1
             suffix = "".join(self._random.choice(ALPHABET) for _ in range(_RANDOM_CHARS))
         return PREFIX + encode_base32(counter, _COUNTER_CHARS) + suffix
+
+    def observe(self, cred_id: str) -> None:
+        """Note an id made elsewhere (a state file, fixtures): later ids sort after it.
+
+        Ids of another shape say nothing about creation order and are ignored.
+        """
+        if not is_credential_id(cred_id):
+            return
+        counter = int(cred_id[len(PREFIX) : len(PREFIX) + _COUNTER_CHARS].translate(_DIGITS), 32)
+        with self._lock:
+            self._counter = max(self._counter, counter + 1)
 
     def __repr__(self) -> str:
         return f"IdGenerator(next={self._counter})"

@@ -401,6 +401,9 @@ class CredentialStore:
             if status == DELETED:
                 deleted = normalize(deleted_at) if deleted_at else updated
                 updated = max(updated, deleted)
+            if id is not None and isinstance(self.id_generator, IdGenerator):
+                # Ids made from here on must still sort after this one (SPEC §1).
+                self.id_generator.observe(id)
             record = self._new_record(
                 workspace,
                 cred_id=id or self._fresh_id(),

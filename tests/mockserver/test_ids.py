@@ -45,3 +45,16 @@ def test_generator_is_thread_safe() -> None:
     for thread in threads:
         thread.join()
     assert len(set(out)) == 2000
+
+
+def test_observe_moves_the_counter_past_a_loaded_id() -> None:
+    made = IdGenerator(3)
+    ids = [made() for _ in range(40)]
+    fresh = IdGenerator(3)
+    fresh.observe(ids[33])
+    fresh.observe(ids[2])  # an older id never moves it back
+    fresh.observe("cred_not-this-shape")  # foreign shapes say nothing
+    assert fresh()[:13] == ids[34][:13]
+    top = IdGenerator()
+    top.observe("cred_" + encode_base32(32**8 - 2, 8) + "00000000")
+    assert top()[5:13] == "zzzzzzzz"

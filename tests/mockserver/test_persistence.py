@@ -9,12 +9,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fake_support import canary, sample_config
+from fake_support import START, canary, sample_config
 from flask import Flask
 from standalone_support import DEV, WS_DEV, assert_absent, make_app, password_body
 
 import contracts
-from mockserver import get_state
+from mockserver import CredentialStore, Keyring, ManualClock, create_app, get_state
+from mockserver.auth import DEV_KEY, DEV_USER
 from mockserver.persistence import PLACEHOLDER, StateFile, StateFileError
 from mockserver.standalone import StandaloneOptions
 
@@ -71,6 +72,28 @@ def test_restart_keeps_every_credential_and_its_secrets(tmp_path: Path) -> None:
         kept = store.secrets_of(WS_DEV, cred_id).reveal()
         assert kept == contracts.split_secrets(store.get(WS_DEV, cred_id).type, config)[1]
     assert [p.name for p in tmp_path.iterdir()] == ["state.json"]  # no temp files left
+
+
+@pytest.mark.parametrize("key", [KEY, None])
+def test_ids_made_after_a_restart_sort_after_the_kept_ones(tmp_path: Path, key: str | None) -> None:
+    # The id counter restarted at 0: new ids sorted before the kept ones (SPEC §1:
+    # ordered by creation), and same-second list ties came out in the wrong order.
+    path = tmp_path / "state.json"
+    _, configs = fill(fake(path, key=key))
+    keyring = Keyring()
+    keyring.add(DEV_KEY, WS_DEV, user_id=DEV_USER)
+    # Another id seed, as after a restart without --id-seed: a fake seeded like
+    # the first one would only skip past the kept ids because it re-made them.
+    again = create_app(
+        CredentialStore(clock=ManualClock(START), seed=8),
+        keyring=keyring,
+        standalone=StandaloneOptions(state_file=path, state_key=key),
+    )
+    response = again.test_client().post(
+        "/api/credentials", json=password_body("after-restart", canary()), headers=DEV
+    )
+    assert response.status_code == 201, response.json
+    assert response.json["data"]["id"] > max(configs)
 
 
 def test_without_a_key_only_the_secret_fields_are_kept(tmp_path: Path) -> None:
