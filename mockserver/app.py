@@ -119,6 +119,9 @@ def create_app(
 
     app = Flask("mockserver")
     app.config["MAX_CONTENT_LENGTH"] = config.max_body_bytes
+    # Werkzeug would answer `/api//credentials` with a 308 and an HTML page;
+    # an unknown path is a JSON 404 like any other (SPEC §5).
+    app.url_map.merge_slashes = False
     app.extensions[EXTENSION_KEY] = state
     app.before_request(_start_request)
     app.after_request(_finish_request)

@@ -244,6 +244,15 @@ def test_unknown_route_and_method(client: FlaskClient) -> None:
     assert "DELETE" in response.headers["Allow"]
 
 
+@pytest.mark.parametrize(
+    "path", ["/api//credentials", "/v1/api//credentials", "/api/credentials//cred_x"]
+)
+def test_doubled_slashes_are_a_json_404_not_a_redirect(client: FlaskClient, path: str) -> None:
+    # Werkzeug merged the slashes with a 308 to an absolute URL and an HTML body.
+    assert check(client.get(path, headers=bearer()), 404)["error"]["code"] == "not_found"
+    check(client.post(path, json={}, headers=bearer()), 404)
+
+
 def test_openapi_documents_are_served(client: FlaskClient) -> None:
     response = client.get("/openapi.json")
     assert response.status_code == 200
