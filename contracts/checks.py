@@ -185,7 +185,9 @@ def check_secret_non_echo(ctx: KitContext) -> None:
             if len(path) == 1
         }
         if patch:
-            reply = client.update(cred_id, {"config": patch})
+            # The whole config with the secrets replaced: the same request whether a
+            # deployment merges config key by key or replaces it (the docs say neither).
+            reply = client.update(cred_id, {"config": {**config, **patch}})
             _expect(SECRET_NON_ECHO, reply, {200}, "update with a new secret")
             client.get(cred_id)
     _invalid_requests(ctx, prefix, made)

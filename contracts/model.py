@@ -128,6 +128,14 @@ class Cred:
     deleted_at: str | None = None
     purged: bool = False
     restored: bool = False
+    # The whole config the kit last sent, secrets included: updates resend it with
+    # their changes, so they mean the same whether a deployment merges the
+    # config key by key or replaces it. Never shown: it holds canaries.
+    sent_config: dict[str, JSON] = field(default_factory=dict, repr=False)
+
+    def config_update(self, patch: Mapping[str, JSON]) -> dict[str, JSON]:
+        """An update's config: everything sent so far with ``patch`` applied."""
+        return {**copy.deepcopy(self.sent_config), **copy.deepcopy(dict(patch))}
 
 
 @dataclass
@@ -275,6 +283,7 @@ class Model:
             created_by=data.get("created_by"),
             config=copy.deepcopy(config) if isinstance(config, dict) else {},
             updated_at=str(data.get("updated_at")),
+            sent_config=copy.deepcopy(dict(body.get("config", {}))),
         )
         return cred_id
 
@@ -346,17 +355,19 @@ class Model:
         view = self._view(reply, "update")
         cred.name = new_name
         if "config" in body:
-            patch = redact(cred.type, body["config"])
-            expected = {**cred.config, **patch}
+            # The kit sends whole configs (see Cred.sent_config), so merge-by-key
+            # and replace-whole deployments must both show every field it sent.
+            expected = redact(cred.type, body["config"])
             config = view.get("config")
             if not is_subset(expected, config):
                 self.fail(
-                    "update did not merge the config: the fields it sent or the fields it "
-                    "left out are not as they should be",
+                    "update did not apply the config it was sent: fields it sent are "
+                    "missing or differ",
                     reply,
                 )
             if isinstance(config, dict):
                 cred.config = copy.deepcopy(config)
+            cred.sent_config = copy.deepcopy(dict(body["config"]))
         if view.get("status") != cred.status:
             self.fail(
                 f"invariant 4: update moved the status of a {cred.status} credential to "

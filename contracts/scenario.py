@@ -54,7 +54,7 @@ def _walk_type(ctx: KitContext, type_: str, index: int) -> None:
     # a second active credential with the same name must be refused
     create(name)
     patch = draw_one(config_patches(type_, ctx.factory.strategy()), seed=index)
-    body: dict[str, JSON] = {"name": f"{name}-renamed", "config": patch}
+    body: dict[str, JSON] = {"name": f"{name}-renamed", "config": cred.config_update(patch)}
     model.on_update(cred, body, client.update(first, body))
     model.on_get(cred, client.get(first))
     model.on_delete(cred, client.delete(first))
@@ -62,7 +62,8 @@ def _walk_type(ctx: KitContext, type_: str, index: int) -> None:
     listing()
     model.on_delete(cred, client.delete(first))
     model.on_get(cred, client.get(first))
-    body = {"config": draw_one(config_patches(type_, ctx.factory.strategy()), seed=index + 100)}
+    patch = draw_one(config_patches(type_, ctx.factory.strategy()), seed=index + 100)
+    body = {"config": cred.config_update(patch)}
     model.on_update(cred, body, client.update(first, body))
     listing()
     # the name of a soft-deleted one: reserved or freed

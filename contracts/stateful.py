@@ -118,9 +118,8 @@ def make_machine(ctx: KitContext) -> type[RuleBasedStateMachine]:
             if rename:
                 body["name"] = self.model.prefix + data.draw(suffixes, label="name")
             if not rename or data.draw(st.booleans(), label="with config"):
-                body["config"] = data.draw(
-                    config_patches(current.type, secrets), label="config patch"
-                )
+                patch = data.draw(config_patches(current.type, secrets), label="config patch")
+                body["config"] = current.config_update(patch)
             self._step(lambda: self.model.on_update(current, body, client.update(cred, body)))
 
         @rule(cred=creds, other=creds)

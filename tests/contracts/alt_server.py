@@ -40,12 +40,14 @@ class Knobs:
     max_limit: int = 200
     default_limit: int = 50
     clamp_limit: bool = False
+    update_replaces_config: bool = False  # the docs leave merge vs replace open
     # bugs (each breaks the contract)
     duplicate_names: bool = False
     restore_loses_config: bool = False
     purge_leaves_readable: bool = False
     update_changes_status: bool = False
     offset_pagination: bool = False
+    update_ignores_config: bool = False
 
 
 @dataclass
@@ -256,6 +258,10 @@ class AltServer:
         if "type" in body and body["type"] != r.type:
             raise ApiError(self.knobs.validation_status, "invalid_request", "Type is fixed.")
         merged = contracts.merge_config(r.public, r.secrets)
+        if self.knobs.update_replaces_config and "config" in body:
+            merged = {}
+        if self.knobs.update_ignores_config:
+            body = {k: v for k, v in body.items() if k != "config"}
         for k, v in (body.get("config") or {}).items():
             if v is None:
                 merged.pop(k, None)

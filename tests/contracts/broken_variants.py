@@ -370,6 +370,7 @@ BROKEN: dict[str, tuple[Callable[[], WsgiApp], str, set[str] | None]] = {
     "purge leaves id readable": (alt(purge_leaves_readable=True), "lifecycle", {"lifecycle"}),
     "update changes status": (alt(update_changes_status=True), "lifecycle", {"lifecycle"}),
     "duplicate active names": (alt(duplicate_names=True), "lifecycle", {"lifecycle"}),
+    "update ignores config": (alt(update_ignores_config=True), "lifecycle", {"lifecycle"}),
     "offset pages repeat and skip": (alt(offset_pagination=True), "pagination", {"pagination"}),
     "response misses created_at": (wrap(DropsCreatedAt), "response-schema", {"secret-non-echo"}),
     "500 on invalid input": (wrap(ServerErrorOnBadInput), "schemathesis", {"schemathesis"}),
@@ -390,7 +391,9 @@ ALTERNATIVES: dict[str, Callable[[], WsgiApp]] = {
     "other error shape": wrap(OtherErrorShape),
     "deleted name freed": alt(deleted_name_freed=True),
     "update of deleted allowed": alt(update_deleted_allowed=True),
+    "update replaces the whole config": alt(update_replaces_config=True),
     "alt server, every alternative": alt(
+        update_replaces_config=True,
         get_deleted_404=True,
         list_includes_deleted=True,
         delete_deleted_409=True,
