@@ -146,21 +146,30 @@ class Keyring:
 def extract_key(headers: HeaderLookup) -> str:
     """The API key a request presents, or Unauthorized (missing or malformed).
 
-    `Authorization: Bearer KEY` wins when present; the legacy
-    `X-Planasonix-Api-Key: KEY` header is used otherwise.
+    `Authorization: Bearer KEY` or the legacy `X-Planasonix-Api-Key: KEY`.
+    Both at once must carry the same key: with two different ones the request
+    is ambiguous, and picking either would let one header override the other
+    (a proxy's key and a client's, a read-only key and a writer's).
     """
+    bearer: str | None = None
     authorization = headers.get("Authorization")
     if authorization is not None:
         match = _BEARER_RE.fullmatch(authorization)
         if match is None:
             raise Unauthorized("The Authorization header must be 'Bearer <API key>'.")
-        return match.group(1)
+        bearer = match.group(1)
     legacy = headers.get(API_KEY_HEADER)
     if legacy is not None:
         legacy = legacy.strip()
         if not _KEY_RE.fullmatch(legacy):
             raise Unauthorized(f"The {API_KEY_HEADER} header is malformed.")
+        if bearer is not None and not hmac.compare_digest(bearer.encode(), legacy.encode()):
+            raise Unauthorized(
+                f"The Authorization and {API_KEY_HEADER} headers carry different keys."
+            )
         return legacy
+    if bearer is not None:
+        return bearer
     raise Unauthorized("A valid API key is required.")
 
 

@@ -190,6 +190,22 @@ def test_legacy_header_and_bearer_case(client: FlaskClient) -> None:
     check(client.get("/api/credentials", headers={"Authorization": f"bearer {KEY_A}"}), 200)
 
 
+def test_two_different_keys_in_one_request_are_401(client: FlaskClient) -> None:
+    # The Bearer header used to win silently: a read-only key plus a writer's, or
+    # workspace a's key plus b's, was answered as whichever came in Authorization.
+    for first, second in [(KEY_RO, KEY_A), (KEY_A, KEY_B), (KEY_A, "plnx_live_unknown")]:
+        headers = {"Authorization": f"Bearer {first}", "X-Planasonix-Api-Key": second}
+        response = client.get("/api/credentials", headers=headers)
+        body = check(response, 401)
+        assert response.headers["WWW-Authenticate"].startswith("Bearer")
+        assert first not in response.get_data(as_text=True)
+        assert second not in response.get_data(as_text=True)
+        check(client.post("/api/credentials", json={}, headers=headers), 401)
+        assert body["error"]["code"] == "unauthorized"
+    same = {"Authorization": f"Bearer {KEY_A}", "X-Planasonix-Api-Key": KEY_A}
+    check(client.get("/api/credentials", headers=same), 200)
+
+
 def test_read_only_key_is_403_on_writes(client: FlaskClient) -> None:
     created = create(client)
     url = f"/api/credentials/{created['id']}"

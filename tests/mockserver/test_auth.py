@@ -55,6 +55,20 @@ def test_header_parsing() -> None:
         assert raised.value.headers["WWW-Authenticate"].startswith("Bearer")
 
 
+def test_both_headers_must_carry_the_same_key() -> None:
+    both = {"Authorization": "Bearer abc", "X-Planasonix-Api-Key": " abc"}
+    assert extract_key(both) == "abc"
+    with pytest.raises(Unauthorized) as raised:
+        extract_key({"Authorization": "Bearer abc", "X-Planasonix-Api-Key": "abd"})
+    assert "abc" not in raised.value.message and "abd" not in raised.value.message
+    for headers in [
+        {"Authorization": "Bearer abc", "X-Planasonix-Api-Key": ""},
+        {"Authorization": "Basic abc", "X-Planasonix-Api-Key": "abc"},
+    ]:
+        with pytest.raises(Unauthorized):
+            extract_key(headers)
+
+
 def test_scopes() -> None:
     ring = Keyring()
     ring.add("reader", "ws", scopes=READ_ONLY)
