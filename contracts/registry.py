@@ -312,9 +312,11 @@ def _describe(error: ValidationError) -> FieldError:
 def _errors(uri: str, body: JSON, strict: bool, prefix: str = "") -> list[FieldError]:
     found = sorted(
         _validator(uri, strict).iter_errors(body),
+        # Per field, a wrong type is the error to report: the other rules follow from it.
         key=lambda e: (
             len(list(e.absolute_path)),
             [str(p) for p in e.absolute_path],
+            e.validator != "type",
             str(e.validator),
         ),
     )

@@ -98,6 +98,8 @@ def test_alternatives_that_the_rules_allow() -> None:
         ({"name": "", "type": "password", "config": {"password": "p"}}, "name"),
         ({"name": "   ", "type": "password", "config": {"password": "p"}}, "name"),
         ({"name": "a\nb", "type": "password", "config": {"password": "p"}}, "name"),
+        ({"name": "a\x85b", "type": "password", "config": {"password": "p"}}, "name"),
+        ({"name": "\u2003\t", "type": "password", "config": {"password": "p"}}, "name"),
         ({"name": "x" * 256, "type": "password", "config": {"password": "p"}}, "name"),
         ({"name": 5, "type": "password", "config": {"password": "p"}}, "name"),
         ({"name": "n", "type": "password", "config": [], "id": "cred_x"}, "id"),
@@ -110,6 +112,12 @@ def test_invalid_create_bodies(payload: Any, path: str) -> None:
 def test_names_are_stored_as_sent_so_odd_but_printable_unicode_is_valid() -> None:
     for name in ["  padded  ", "Ünïcode ✓", "名前", "a" * 255]:
         assert contracts.validate_create(body("password", password="p") | {"name": name}) == []
+
+
+@pytest.mark.parametrize("payload", [[], "text", None, 3])
+def test_a_body_that_is_not_an_object_is_reported_as_such(payload: Any) -> None:
+    errors = contracts.validate_create(payload)
+    assert [(e.path, e.message) for e in errors] == [("", "must be of type object")]
 
 
 def test_update_request_shape() -> None:
