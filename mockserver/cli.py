@@ -78,6 +78,9 @@ def _stop(signum: int, frame: FrameType | None) -> None:
     raise SystemExit(0)
 
 
+WAITRESS_MAX_BODY = 1024 * 1024
+
+
 def serve(args: argparse.Namespace) -> int:
     try:
         options = options_from_args(args)
@@ -124,7 +127,15 @@ def serve(args: argparse.Namespace) -> int:
     if options.state_file is not None:
         print(f"State file {args.state_file}: {len(store)} credentials", flush=True)
     get_state(app).journal.subscribe(_log_request)
-    server: Any = create_server(app, host=args.host, port=args.port, threads=args.threads)
+    # The app answers bodies over its limit with a JSON 413; waitress refuses
+    # absurd ones (over 1 MiB) itself, before buffering them.
+    server: Any = create_server(
+        app,
+        host=args.host,
+        port=args.port,
+        threads=args.threads,
+        max_request_body_size=WAITRESS_MAX_BODY,
+    )
     host, port = (
         (server.effective_host, server.effective_port)
         if hasattr(server, "effective_port")

@@ -112,3 +112,28 @@ def test_parser_defaults() -> None:
         [],
         [],
     )
+
+
+def test_oversized_bodies_are_refused_over_http() -> None:
+    process, url = start_server("--api-key", "plnx_test_a=ws_a")
+    try:
+        headers = {**bearer("plnx_test_a"), "Content-Type": "application/json"}
+        over_limit = requests.post(
+            f"{url}/api/credentials",
+            data=b"[" + b"0," * 50_000 + b"0]",
+            headers=headers,
+            timeout=10,
+        )
+        assert over_limit.status_code == 413
+        assert over_limit.json()["error"]["code"] == "payload_too_large"
+        # Far over: waitress refuses it before buffering, still with a 413.
+        absurd = requests.post(
+            f"{url}/api/credentials", data=b"0" * (2 * 1024 * 1024), headers=headers, timeout=10
+        )
+        assert absurd.status_code == 413
+        # ...so only the first reached the app and its journal.
+        journal = requests.get(f"{url}/_mock/journal", timeout=10).json()["data"]
+        assert [(r["method"], r["status"]) for r in journal] == [("POST", 413)]
+    finally:
+        code, _ = stop_server(process)
+    assert code == 0
