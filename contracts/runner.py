@@ -209,10 +209,15 @@ class Runner:
         for client in self.ctx.clients():
             for soft in client.soft_violations:
                 result.findings.append(_finding(soft, "cleanup"))
+        skipped = [p.name for p in result.phases if p.status == "skipped"]
         if result.error:
             result.exit_code = EXIT_ERROR
         elif result.findings:
             result.exit_code = EXIT_VIOLATIONS
+        elif skipped:
+            # Nothing wrong seen, but not every check ran: not a verdict of conformance.
+            result.error = "request budget spent before these checks ran: " + ", ".join(skipped)
+            result.exit_code = EXIT_ERROR
         else:
             result.exit_code = EXIT_OK
         self.summary()
