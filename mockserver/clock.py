@@ -33,9 +33,17 @@ def format_timestamp(moment: datetime) -> str:
 
 
 def parse_timestamp(text: str) -> datetime:
-    """Inverse of `format_timestamp`; also accepts offsets and fractions."""
+    """Inverse of `format_timestamp`; also accepts offsets and fractions.
+
+    Any text that is not such a timestamp is a ValueError, including one whose
+    offset moves it out of datetime's range (`0001-01-01T00:00:00+01:00`),
+    which `astimezone` reports as an OverflowError that callers do not expect.
+    """
     moment = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
-    return normalize(moment)
+    try:
+        return normalize(moment)
+    except OverflowError:
+        raise ValueError("the timestamp is out of range") from None
 
 
 class ManualClock:

@@ -14,6 +14,13 @@ def test_format_is_rfc3339_utc_seconds() -> None:
     assert parse_timestamp("2025-03-27T12:00:00.5+02:00") == datetime(2025, 3, 27, 10, tzinfo=UTC)
 
 
+@pytest.mark.parametrize("text", ["0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00"])
+def test_timestamps_out_of_range_after_their_offset_are_value_errors(text: str) -> None:
+    # astimezone() raised OverflowError, which every caller let through as a 500.
+    with pytest.raises(ValueError):
+        parse_timestamp(text)
+
+
 def test_naive_datetimes_are_refused() -> None:
     with pytest.raises(ValueError):
         normalize(datetime(2025, 1, 1))

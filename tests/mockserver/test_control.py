@@ -133,6 +133,18 @@ def test_seed_errors_name_the_place_never_the_value() -> None:
     assert count(client) == 0
 
 
+def test_seed_timestamp_out_of_range_in_utc_is_a_400_not_a_500() -> None:
+    client = make_app().test_client()
+    credential = {"name": "n", "type": "password", "config": {"password": canary()}}
+    credential["created_at"] = "9999-12-31T23:59:59-01:00"
+    response = client.post(
+        "/_mock/seed", json={"workspaces": [{"id": WS_DEV, "credentials": [credential]}]}
+    )
+    assert_bad_request(response, "")
+    assert "credentials[0].created_at" in response.json["error"]["details"][0]["message"]
+    assert count(client) == 0
+
+
 def test_journal_shows_requests_with_secrets_masked_and_skips_control_calls() -> None:
     client = make_app().test_client()
     secret = canary()
@@ -211,6 +223,7 @@ def test_clock_freeze_set_advance_unfreeze_drive_timestamps() -> None:
         ({"set": "yesterday"}, "set"),
         ({"set": 5}, "set"),
         ({"set": "2025-01-01T00:00:00"}, "set"),  # naive: no zone
+        ({"set": "0001-01-01T00:00:00+01:00"}, "set"),  # out of range in UTC: was a 500
         ({"advance_seconds": -1}, "advance_seconds"),
         ({"advance_seconds": True}, "advance_seconds"),
         ({"advance_seconds": "60"}, "advance_seconds"),
