@@ -99,13 +99,19 @@ class SecretCipher:
             raise StateFileError("the state key does not open this state file")
 
 
-def _leaf_paths(values: dict[str, Any], prefix: tuple[str, ...] = ()) -> list[SecretPath]:
+def _secret_fields(type_: str, secrets: dict[str, Any]) -> list[SecretPath]:
+    """Which of the contract's secret fields of `type_` hold a value.
+
+    The paths come from the schemas, never from the value: a secret may itself
+    be an object (`service_account_json`), and its keys are part of the secret.
+    """
     paths: list[SecretPath] = []
-    for key, value in values.items():
-        if isinstance(value, dict) and value:
-            paths.extend(_leaf_paths(value, (*prefix, key)))
-        else:
-            paths.append([*prefix, key])
+    for path in contracts.secret_paths(type_):
+        node: Any = secrets
+        for part in path:
+            node = node.get(part) if isinstance(node, dict) else None
+        if node is not None:
+            paths.append(list(path))
     return paths
 
 
@@ -317,7 +323,7 @@ class StateFile:
                 ),
                 "created_by": credential.created_by,
                 "config": credential.config,
-                "secret_fields": _leaf_paths(box.reveal()),
+                "secret_fields": _secret_fields(credential.type, box.reveal()),
             }
             if cipher is not None:
                 entry["secrets"] = cipher.encrypt(box.reveal())

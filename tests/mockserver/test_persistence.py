@@ -111,6 +111,24 @@ def test_without_a_key_only_the_secret_fields_are_kept(tmp_path: Path) -> None:
     assert kept["password"] == PLACEHOLDER
 
 
+def test_without_a_key_a_secret_object_leaves_not_even_its_keys(tmp_path: Path) -> None:
+    # The field list used to be the secret's own leaves: a service_account_json
+    # object wrote its keys to disk in plain text, and they are part of the secret.
+    path = tmp_path / "state.json"
+    client = fake(path, key=None).test_client()
+    key_name, value = canary(), canary()
+    config = {"project_id": "p", "service_account_json": {key_name: value}}
+    created = client.post(
+        "/api/credentials", json={"name": "g", "type": "gcp", "config": config}, headers=DEV
+    )
+    assert created.status_code == 201, created.json
+    blob = path.read_bytes()
+    assert_absent(value, blob)
+    assert_absent(key_name, blob)
+    kept = get_state(fake(path, key=None)).store.secrets_of(WS_DEV, created.json["data"]["id"])
+    assert kept.reveal() == {"service_account_json": PLACEHOLDER}
+
+
 def test_every_acknowledged_write_is_on_disk_before_the_response(tmp_path: Path) -> None:
     path = tmp_path / "state.json"
     client = fake(path, key=None).test_client()
