@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from mockserver.errors import InvalidRequest
 from mockserver.pagination import CursorSigner
@@ -14,6 +16,18 @@ def test_round_trip() -> None:
     assert signer.decode(cursor, **SCOPE) == (1700000000, "cred_abc")
     assert CursorSigner(b"k" * 32).encode((1700000000, "cred_abc"), **SCOPE) == cursor
     assert "k" * 8 not in repr(signer)
+
+
+@given(
+    # Every second a stored created_at can hold (years 1-9999: fixtures may predate 1970).
+    created=st.integers(min_value=-62135596800, max_value=253402300799),
+    suffix=st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789", min_size=1, max_size=64),
+)
+def test_every_sort_key_round_trips(created: int, suffix: str) -> None:
+    # A key before 1970 is negative; the fake refused its own cursor for it (400).
+    signer = CursorSigner(b"k" * 32)
+    key = (created, "cred_" + suffix)
+    assert signer.decode(signer.encode(key, **SCOPE), **SCOPE) == key
 
 
 @pytest.mark.parametrize(
