@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -318,15 +319,70 @@ FIELDS = st.sampled_from(
 )
 
 
+# RFC 3339 text over datetime's whole range, its ends included, with any offset:
+# near either end an offset moves the moment outside the range in UTC.
+TIMESTAMPS = st.builds(
+    lambda moment, minutes: (
+        moment.isoformat() + f"{'-' if minutes < 0 else '+'}"
+        f"{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+    ),
+    st.datetimes() | st.sampled_from([datetime.min, datetime.max]),
+    st.integers(min_value=-14 * 60, max_value=14 * 60),
+)
+LEAF = JSON | TIMESTAMPS
+# Fixtures that get past the document's shape, so the credential fields are reached.
+SEED_DOCS = st.fixed_dictionaries(
+    {
+        "workspaces": st.lists(
+            st.fixed_dictionaries(
+                {
+                    "id": st.sampled_from(["ws_a", "ws_b"]),
+                    "credentials": st.lists(
+                        st.fixed_dictionaries(
+                            {"name": st.text(min_size=1, max_size=8), "type": st.just("password")},
+                            optional={
+                                "config": st.just({"password": "p"}) | JSON,
+                                "status": st.sampled_from(["active", "deleted"]) | JSON,
+                                "created_at": TIMESTAMPS | JSON,
+                                "updated_at": TIMESTAMPS,
+                                "deleted_at": TIMESTAMPS,
+                                "id": st.text(max_size=10).map("cred_".__add__) | JSON,
+                            },
+                        ),
+                        max_size=3,
+                    ),
+                }
+            ),
+            max_size=2,
+        )
+    }
+)
+
+
 @given(
     path=st.sampled_from(["/_mock/reset", "/_mock/seed", "/_mock/faults", "/_mock/clock"]),
-    body=JSON | st.dictionaries(FIELDS, JSON, max_size=5),
+    body=JSON | st.dictionaries(FIELDS, LEAF, max_size=5) | SEED_DOCS,
 )
 def test_control_plane_never_answers_500(path: str, body: object) -> None:
     client = make_app().test_client()
     response = client.post(path, data=json.dumps(body), content_type="application/json")
     assert response.status_code in (200, 201, 400), response.json
     assert response.json is not None
+
+
+@given(text=TIMESTAMPS, field=st.sampled_from(["created_at", "updated_at", "deleted_at"]))
+def test_any_timestamp_is_taken_or_refused_by_name(text: str, field: str) -> None:
+    client = make_app().test_client()
+    clock = client.post("/_mock/clock", json={"set": text})
+    if clock.status_code != 200:
+        assert_bad_request(clock, "set")
+    credential = {"name": "n", "type": "password", "config": {"password": "p"}, field: text}
+    seed = client.post(
+        "/_mock/seed", json={"workspaces": [{"id": "w", "credentials": [credential]}]}
+    )
+    if seed.status_code != 200:
+        assert_bad_request(seed, "")
+        assert f"credentials[0].{field}" in seed.json["error"]["details"][0]["message"]
 
 
 def test_seed_bodies_may_exceed_the_api_limit_up_to_8_mib() -> None:
