@@ -104,6 +104,18 @@ def _adjust(ctx: KitContext, case: Any, op: str, ids: list[str], data: st.DataOb
         _canaries(ctx, body.get("config"))
 
 
+def _negative_at_path(case: Any) -> bool:
+    """Whether schemathesis generated this case's path parameters as invalid."""
+    from schemathesis.core.parameters import ParameterLocation
+
+    meta = getattr(case, "meta", None)
+    return (
+        meta is not None
+        and "id" in (case.path_parameters or {})
+        and bool(meta.is_negative_at(ParameterLocation.PATH))
+    )
+
+
 def _valid_after_adjusting(op: str, body: JSON) -> bool:
     """A negative case the adjustments (prefix, canaries) may have made valid."""
     if op == "create":
@@ -180,9 +192,15 @@ def _run_operation(ctx: KitContext, operation: Any, op: str, mode: Any, ids: lis
     @given(data=st.data())
     def probe(data: st.DataObject) -> None:
         case = data.draw(strategy)
+        # The id is always replaced by one this run owns (safety), which undoes a
+        # negative case's mutation when it was in the path: such a case is no
+        # longer negative, so it must not be judged as one.
+        mutated_path = _negative_at_path(case)
         _adjust(ctx, case, op, ids, data)
         skip = list(excluded)
-        if mode == schemathesis.GenerationMode.NEGATIVE and _valid_after_adjusting(op, case.body):
+        if mode == schemathesis.GenerationMode.NEGATIVE and (
+            mutated_path or _valid_after_adjusting(op, case.body)
+        ):
             skip.extend(_by_name("negative_data_rejection"))
         reply, kwargs = _send(ctx.client, case)
         try:

@@ -6,10 +6,13 @@ kit exit 1 naming the right check, and each SPEC.md alternative must pass.
 
 from __future__ import annotations
 
-import pytest
-from broken_variants import ALTERNATIVES, BROKEN, fake_app, run_kit
+import io
 
-from contracts.runner import EXIT_OK, EXIT_VIOLATIONS
+import pytest
+from broken_variants import ALTERNATIVES, BROKEN, KEY_A, fake_app, run_kit, served
+
+from contracts.context import KitContext, Settings
+from contracts.runner import EXIT_OK, EXIT_VIOLATIONS, Runner
 
 
 def _describe(result: object) -> str:
@@ -85,3 +88,12 @@ def test_the_kit_holds_a_deployment_to_its_first_choice() -> None:
     result = run_kit(Flipping(fake_app()), only={"lifecycle"}, max_examples=3)
     assert result.exit_code == EXIT_VIOLATIONS, _describe(result)
     assert any("invariant 6" in f.message for f in result.findings), _describe(result)
+
+
+def test_the_schemathesis_phase_passes_the_fake_whatever_it_draws() -> None:
+    # Negative cases that mutate the path id become valid once the kit swaps in an
+    # id it owns; judging them as negative once made the kit fail our own fake.
+    with served(fake_app()) as url:
+        ctx = KitContext.build(url, KEY_A, settings=Settings(seed=7, schemathesis_examples=40))
+        result = Runner(ctx, out=io.StringIO(), only={"schemathesis"}).run()
+    assert result.exit_code == EXIT_OK, _describe(result)
