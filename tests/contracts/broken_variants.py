@@ -392,8 +392,10 @@ ALTERNATIVES: dict[str, Callable[[], WsgiApp]] = {
     "deleted name freed": alt(deleted_name_freed=True),
     "update of deleted allowed": alt(update_deleted_allowed=True),
     "update replaces the whole config": alt(update_replaces_config=True),
+    "lenient input": alt(lenient_input=True),
     "alt server, every alternative": alt(
         update_replaces_config=True,
+        lenient_input=True,
         get_deleted_404=True,
         list_includes_deleted=True,
         delete_deleted_409=True,
