@@ -24,7 +24,7 @@ from typing import Any
 import requests
 
 from contracts.canaries import CanaryDetector
-from contracts.registry import validate_response
+from contracts.registry import CREDENTIAL_TYPES, redact, validate_response
 from contracts.violations import (
     RESPONSE_SCHEMA,
     SECRET_NON_ECHO,
@@ -391,7 +391,8 @@ class Client:
         exchange.status = response.status_code
         headers = dict(response.headers)
         exchange.response_headers = {k: self.mask(v) for k, v in headers.items()}
-        exchange.response_body = self.mask(text[:MAX_RECORDED_BODY])
+        recorded = text if body is _ABSENT else json.dumps(_without_secret_fields(body))
+        exchange.response_body = self.mask(recorded[:MAX_RECORDED_BODY])
         return Reply(
             status=response.status_code,
             headers=response.headers,
@@ -493,3 +494,21 @@ class Client:
             "DELETE", f"/api/credentials/{cred_id}/permanent", cleanup=True, note="cleanup"
         )
         return reply.ok or reply.status == 404
+
+
+def _without_secret_fields(body: Any) -> Any:
+    """A response body as the record keeps it: every credential's config redacted.
+
+    A deployment that echoes secrets may echo those of credentials the kit did
+    not create, real ones, which its canary masking cannot know; the report
+    must not carry them. Leak detection reads the untouched answer.
+    """
+    if isinstance(body, list):
+        return [_without_secret_fields(item) for item in body]
+    if isinstance(body, dict):
+        out = {key: _without_secret_fields(value) for key, value in body.items()}
+        type_, config = body.get("type"), body.get("config")
+        if type_ in CREDENTIAL_TYPES and isinstance(config, dict):
+            out["config"] = redact(type_, config)
+        return out
+    return body

@@ -7,9 +7,19 @@ kit exit 1 naming the right check, and each SPEC.md alternative must pass.
 from __future__ import annotations
 
 import io
+import json
 
 import pytest
-from broken_variants import ALTERNATIVES, BROKEN, KEY_A, fake_app, run_kit, served
+from broken_variants import (
+    ALTERNATIVES,
+    BROKEN,
+    KEY_A,
+    Middleware,
+    fake_app,
+    run_kit,
+    served,
+)
+from werkzeug.wrappers import Request, Response
 
 from contracts.context import KitContext, Settings
 from contracts.runner import EXIT_OK, EXIT_VIOLATIONS, Runner
@@ -69,7 +79,6 @@ def test_the_kit_learns_each_alternative() -> None:
 def test_the_kit_holds_a_deployment_to_its_first_choice() -> None:
     """A deployment that answers a repeated delete with 200, then 409, breaks invariant 6."""
     from broken_variants import Middleware, parts
-    from werkzeug.wrappers import Request, Response
 
     class Flipping(Middleware):
         deleted: set[str] = set()
@@ -97,3 +106,31 @@ def test_the_schemathesis_phase_passes_the_fake_whatever_it_draws() -> None:
         ctx = KitContext.build(url, KEY_A, settings=Settings(seed=7, schemathesis_examples=40))
         result = Runner(ctx, out=io.StringIO(), only={"schemathesis"}).run()
     assert result.exit_code == EXIT_OK, _describe(result)
+
+
+class LeaksOthersSecrets(Middleware):
+    """Lists show a credential the kit never made, with its real password."""
+
+    REAL_SECRET = "real-prod-password-" + "7c1f0e9a2b4d"
+
+    def after(self, request: Request, body: object, response: Response) -> Response:
+        data = self.json_of(response)
+        if request.method == "GET" and request.path.endswith("/credentials") and data:
+            intruder = {
+                "id": "cred_someoneelses0001", "name": "prod-db", "type": "password",
+                "status": "active", "created_at": "2025-01-01T00:00:00Z",
+                "updated_at": "2025-01-01T00:00:00Z", "deleted_at": None,
+                "config": {"username": "admin", "password": self.REAL_SECRET},
+            }  # fmt: skip
+            data["data"].append(intruder)
+            return self.with_json(response, data)
+        return response
+
+
+def test_a_report_never_carries_secrets_of_credentials_the_kit_did_not_make() -> None:
+    result = run_kit(LeaksOthersSecrets(fake_app()), only={"pagination"})
+    assert result.exit_code == EXIT_VIOLATIONS, _describe(result)
+    assert "response-schema" in result.checks_failed()
+    report = json.dumps(result.as_json()) + _describe(result)
+    assert "admin" in report, "the intruder is recorded"
+    assert LeaksOthersSecrets.REAL_SECRET not in report
