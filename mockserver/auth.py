@@ -99,7 +99,9 @@ class Keyring:
             raise ValueError("a workspace id must be 1-64 of A-Z a-z 0-9 _ . -")
         unknown = set(scopes) - READ_WRITE
         if unknown:
-            raise ValueError(f"unknown scopes: {sorted(unknown)}")
+            raise ValueError(
+                f"{len(unknown)} unknown scope(s); known: {', '.join(sorted(READ_WRITE))}"
+            )
         if user_id is None:
             # Derived from the workspace, never from the key: ids are shown
             # in created_by and must not hint at key material.

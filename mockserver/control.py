@@ -319,7 +319,7 @@ def set_clock() -> Response:
         or not 0 <= advance <= 100 * 365 * 86400
     ):
         raise _bad("advance_seconds", "must be a number from 0 to 3153600000")
-    if body.get("reset") not in (None, True, False):
+    if body.get("reset") is not None and not isinstance(body.get("reset"), bool):
         raise _bad("reset", "must be true or false")
     clock = _handle().clock
     if body.get("reset"):

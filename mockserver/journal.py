@@ -114,7 +114,9 @@ def redact_body(body: object, type_hint: str | None = None) -> Any:
         return MASK
     out: dict[str, Any] = {}
     body_type = body.get("type")
-    known_type = body_type if body_type in contracts.CREDENTIAL_TYPES else type_hint
+    # The stored type wins: a body's `type` is the client's claim, and masking by
+    # the wrong type's paths could keep a secret field as "public".
+    known_type = type_hint or (body_type if body_type in contracts.CREDENTIAL_TYPES else None)
     for key, value in body.items():
         keep_name = key == "name" and isinstance(value, str)
         if keep_name or (key == "type" and value in contracts.CREDENTIAL_TYPES):

@@ -77,3 +77,11 @@ def test_scopes() -> None:
         require_scope(principal, WRITE_SCOPE)
     with pytest.raises(Unauthorized):
         authenticate(ring, {"Authorization": "Bearer nobody"})
+
+
+def test_an_unknown_scope_is_refused_without_repeating_it() -> None:
+    canary = "scope-canary-5d0f2b7e"
+    with pytest.raises(ValueError) as caught:
+        Keyring().add("plnx_test_x", "ws_x", scopes=("connections:read", canary))
+    assert "unknown scope" in str(caught.value)
+    assert canary not in str(caught.value)

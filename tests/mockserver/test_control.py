@@ -232,6 +232,7 @@ def test_clock_freeze_set_advance_unfreeze_drive_timestamps() -> None:
         ({"set": "9999-12-31T23:59:59Z", "advance_seconds": 3000000000}, "set"),
         ({"speed": 2}, "speed"),
         ({"reset": "no"}, "reset"),
+        ({"reset": 1}, "reset"),  # equal to True, but not a boolean
     ],
 )
 def test_clock_rejects_bad_input(body: dict[str, Any], field: str) -> None:

@@ -77,3 +77,10 @@ def test_app_journals_each_request(app: Flask, client: FlaskClient) -> None:
     assert listed["query"] == {"limit": "5"}
     assert anonymous["status"] == 401 and anonymous["workspace"] is None
     assert "SECRET" not in repr(journal.records())
+
+
+def test_the_stored_type_decides_what_a_body_may_show() -> None:
+    # An update claiming another type is masked by the stored type's public fields.
+    body = {"type": "api_key", "config": {"header_name": "X-Key", "username": "etl"}}
+    redacted = redact_body(body, type_hint="password")
+    assert redacted["config"] == {"header_name": MASK, "username": "etl"}
