@@ -35,7 +35,11 @@ bench: $(STAMP)
 
 # Long property runs, never part of `make test`.
 fuzz: $(STAMP)
-	HYPOTHESIS_PROFILE=fuzz $(BIN)/pytest -q -m "not slow and not browser" tests
+	HYPOTHESIS_PROFILE=fuzz $(BIN)/pytest -q -n 2 -m "not browser" \
+		tests/contracts/test_registry.py tests/contracts/test_strategies.py \
+		tests/mockserver/test_store_stateful.py tests/mockserver/test_pagination.py \
+		tests/mockserver/test_control.py
+	$(BIN)/planasonix-contract run --target fake --max-examples 300
 
 # Headless Chromium against a running fake, never part of `make test`.
 # Installs Debian's chromium when missing and running as root.
