@@ -164,6 +164,8 @@ class AltServer:
             raise ApiError(404, "not_found", "No such route.")
         auth = request.headers.get("Authorization", "")
         scheme, _, key = auth.partition(" ")
+        if not auth:  # legacy integrations send the key in its own header
+            scheme, key = "Bearer", request.headers.get("X-Planasonix-Api-Key", "")
         ws = self.keys.get(key) if scheme == "Bearer" else None
         if ws is None:
             raise ApiError(401, "unauthorized", "A valid API key is required.")

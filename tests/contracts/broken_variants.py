@@ -140,6 +140,14 @@ class LeakOnPageTwo(Middleware):
         return response
 
 
+class NoLegacyHeader(Middleware):
+    """Knows only `Authorization: Bearer`, not the documented legacy header."""
+
+    def before(self, request: Request, body: JSON, environ: dict[str, Any]) -> Response | None:
+        environ.pop("HTTP_X_PLANASONIX_API_KEY", None)
+        return None
+
+
 class LeakInErrors(Middleware):
     def after(self, request: Request, body: JSON, response: Response) -> Response:
         data = self.json_of(response)
@@ -366,6 +374,7 @@ BROKEN: dict[str, tuple[Callable[[], WsgiApp], str, set[str] | None]] = {
     "base64 leak": (wrap(LeakBase64), "secret-non-echo", {"secret-non-echo"}),
     "ignores auth": (wrap(IgnoresAuth), "auth-isolation", {"auth-isolation"}),
     "cross-workspace read": (wrap(CrossWorkspaceRead), "auth-isolation", {"auth-isolation"}),
+    "no legacy key header": (wrap(NoLegacyHeader), "auth-isolation", {"auth-isolation"}),
     "restore loses config": (alt(restore_loses_config=True), "lifecycle", {"lifecycle"}),
     "purge leaves id readable": (alt(purge_leaves_readable=True), "lifecycle", {"lifecycle"}),
     "update changes status": (alt(update_changes_status=True), "lifecycle", {"lifecycle"}),
