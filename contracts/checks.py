@@ -426,7 +426,7 @@ def check_auth_isolation(ctx: KitContext) -> None:
         reply = client.request("GET", "/api/credentials", headers=headers, key=key)
         _expect(AUTH_ISOLATION, reply, {401}, f"list with {what}")
     # The documented legacy header, in place of Authorization, opens the same door.
-    legacy = {"X-Planasonix-Api-Key": client.api_key}
+    legacy = {"X-Planasonix-Api-Key": client.api_key or ""}
     reply = client.request("GET", "/api/credentials", headers=legacy, key=None)
     _expect(AUTH_ISOLATION, reply, {200}, "list with a valid key in X-Planasonix-Api-Key")
     missing = client.fabricate_id()
