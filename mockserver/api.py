@@ -27,6 +27,8 @@ from .errors import (
     NotFound,
     PayloadTooLarge,
     UnsupportedMediaType,
+    child_path,
+    field_label,
 )
 from .journal import redact_body
 from .store import DEFAULT_LIMIT, Credential, list_param_errors
@@ -91,7 +93,7 @@ def _query(allowed: tuple[str, ...] = ()) -> dict[str, str]:
     errors: list[ErrorDetail] = []
     for name in request.args:
         values = request.args.getlist(name)
-        label = name if _printable_name(name) else "(query)"
+        label = field_label(name) or "(query)"
         if name not in allowed:
             errors.append(ErrorDetail(label, "is not a known query parameter"))
         elif len(values) > 1:
@@ -102,10 +104,6 @@ def _query(allowed: tuple[str, ...] = ()) -> dict[str, str]:
         raise InvalidRequest("The query string is invalid.", errors)
     g.journal_query = params
     return params
-
-
-def _printable_name(name: str) -> bool:
-    return 0 < len(name) <= 64 and name.isprintable() and name.isascii()
 
 
 # ASCII digits only: str.isdigit() also accepts '²' or '٣', which int() then
@@ -184,7 +182,7 @@ def _check_tree(value: object, max_depth: int) -> None:
         elif isinstance(node, dict):
             for key, child in node.items():
                 _check_text(key, path)
-                stack.append((child, f"{path}.{key}" if path else key, depth + 1))
+                stack.append((child, child_path(path, key), depth + 1))
         elif isinstance(node, list):
             for position, child in enumerate(node):
                 stack.append((child, f"{path}[{position}]", depth + 1))
@@ -196,16 +194,8 @@ def _check_text(text: str, path: str) -> None:
     except UnicodeEncodeError:
         raise InvalidRequest(
             "The body contains text that is not valid Unicode.",
-            [ErrorDetail(_safe_path(path), "contains an unpaired surrogate")],
+            [ErrorDetail(path, "contains an unpaired surrogate")],
         ) from None
-
-
-def _safe_path(path: str) -> str:
-    try:
-        path.encode("utf-8")
-    except UnicodeEncodeError:
-        return ""
-    return path
 
 
 def _cred_id(raw: str) -> str:

@@ -29,7 +29,7 @@ from flask import Blueprint, Flask, Response, g, request
 from .api import json_response, parse_decimal, parse_json
 from .app import get_state
 from .clock import parse_timestamp
-from .errors import ErrorDetail, Forbidden, InvalidRequest, NotFound, Unauthorized
+from .errors import ErrorDetail, Forbidden, InvalidRequest, NotFound, Unauthorized, child_path
 from .seed import SeedError, load_fixtures
 from .store import MAX_LIMIT
 
@@ -121,8 +121,7 @@ def _object_body(allowed: frozenset[str]) -> dict[str, Any]:
         raise _bad("", "must be a JSON object")
     unknown = sorted(str(key) for key in body if key not in allowed)
     if unknown:
-        name = unknown[0] if unknown[0].isprintable() and len(unknown[0]) <= 64 else "(field)"
-        raise _bad(name, "is not a known field")
+        raise _bad(child_path("", unknown[0]), "is not a known field")
     return body
 
 

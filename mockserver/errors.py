@@ -16,6 +16,27 @@ from contracts import FieldError
 # contract package owns the type, so validator output flows through unchanged.
 ErrorDetail = FieldError
 
+# The contract's rule (`contracts.registry._describe`): a field the caller
+# named is echoed only when it is short and printable; otherwise the error
+# names its parent. A surrogate or control character is never printable.
+MAX_FIELD_LABEL = 64
+
+
+def field_label(name: object) -> str | None:
+    """`name` as an error may show it, or None when it must not be shown."""
+    if isinstance(name, str) and 0 < len(name) <= MAX_FIELD_LABEL and name.isprintable():
+        return name
+    return None
+
+
+def child_path(parent: str, name: object) -> str:
+    """The path of field `name` under `parent` (`config` + `port`: `config.port`);
+    just `parent` when `name` may not be shown."""
+    label = field_label(name)
+    if label is None:
+        return parent
+    return f"{parent}.{label}" if parent else label
+
 
 class ApiError(Exception):
     """Base of every error the fake answers with on purpose."""

@@ -38,7 +38,7 @@ from typing import Any, Final
 
 from flask import Flask, g, request
 
-from .errors import ApiError, ErrorDetail, InvalidRequest
+from .errors import ApiError, ErrorDetail, InvalidRequest, child_path
 
 METHODS: Final = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 MAX_DELAY_MS: Final = 60_000
@@ -166,8 +166,7 @@ def parse_rule(body: object, rule_id: str) -> FaultRule:
         raise _bad("", "must be a JSON object")
     unknown = sorted(str(key) for key in body if key not in _FIELDS)
     if unknown:
-        name = unknown[0] if unknown[0].isprintable() and len(unknown[0]) <= 64 else "(field)"
-        raise _bad(name, "is not a known field")
+        raise _bad(child_path("", unknown[0]), "is not a known field")
     method = body.get("method", "*")
     if not isinstance(method, str) or (method != "*" and method.upper() not in METHODS):
         raise _bad("method", "must be * or one of " + ", ".join(METHODS))

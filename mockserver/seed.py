@@ -35,7 +35,7 @@ from typing import Any
 
 from .auth import READ_WRITE, Keyring, valid_workspace
 from .clock import parse_timestamp
-from .errors import ApiError
+from .errors import ApiError, child_path
 from .store import ACTIVE, CredentialStore
 
 _WORKSPACE_FIELDS = {"id", "name", "keys", "credentials"}
@@ -168,7 +168,7 @@ def _object(value: object, where: str, allowed: set[str]) -> dict[str, Any]:
         raise SeedError(f"{where or '(file)'}: must be a JSON object")
     unknown = sorted(str(k) for k in value if k not in allowed)
     if unknown:
-        raise SeedError(f"{where or '(file)'}: unknown field {unknown[0]!r}")
+        raise SeedError(f"{child_path(where, unknown[0]) or '(file)'}: is not a known field")
     return value
 
 

@@ -28,7 +28,14 @@ from sortedcontainers import SortedList
 import contracts
 
 from .clock import Clock, format_timestamp, normalize, system_clock
-from .errors import CredentialNotFound, ErrorDetail, NameTaken, StateConflict, ValidationFailed
+from .errors import (
+    CredentialNotFound,
+    ErrorDetail,
+    NameTaken,
+    StateConflict,
+    ValidationFailed,
+    child_path,
+)
 from .ids import IdGenerator
 from .pagination import SortKey
 
@@ -305,10 +312,12 @@ class CredentialStore:
             merged = contracts.merge_config(record.public, record.secrets.reveal())
             patch: Mapping[str, Any] = changes.get("config") or {}
             known = set(contracts.config_fields(record.type))
-            unknown = sorted(k for k in patch if k not in known)
+            unknown = dict.fromkeys(
+                child_path("config", k) for k in sorted(patch) if k not in known
+            )
             if unknown:
                 raise ValidationFailed(
-                    details=[ErrorDetail(f"config.{k}", "is not a known field") for k in unknown]
+                    details=[ErrorDetail(path, "is not a known field") for path in unknown]
                 )
             for key, value in patch.items():
                 if value is None:
