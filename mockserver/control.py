@@ -29,7 +29,7 @@ from flask import Blueprint, Flask, Response, g, request
 from .api import json_response, parse_decimal, parse_json
 from .app import get_state
 from .clock import parse_timestamp
-from .errors import ErrorDetail, Forbidden, InvalidRequest, NotFound, Unauthorized, child_path
+from .errors import ErrorDetail, Forbidden, InvalidRequest, NotFound, Unauthorized, require_object
 from .seed import SeedError, load_fixtures
 from .store import MAX_LIMIT
 
@@ -115,14 +115,7 @@ def _body() -> object:
 
 def _object_body(allowed: frozenset[str]) -> dict[str, Any]:
     body = _body()
-    if body is None:
-        return {}
-    if not isinstance(body, dict):
-        raise _bad("", "must be a JSON object")
-    unknown = sorted(str(key) for key in body if key not in allowed)
-    if unknown:
-        raise _bad(child_path("", unknown[0]), "is not a known field")
-    return body
+    return {} if body is None else require_object(body, allowed)
 
 
 def _int_param(name: str, default: int, low: int, high: int) -> int:

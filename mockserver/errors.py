@@ -8,7 +8,8 @@ be logged, journaled or shown without leaking what the caller sent.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
+from typing import Any
 
 from contracts import FieldError
 
@@ -138,3 +139,27 @@ class StateConflict(Conflict):
 
 class ValidationFailed(InvalidRequest):
     default_message = "The request has invalid fields."
+
+
+# --- "a JSON object with only these fields", for every body the fake parses -----------
+
+
+def object_errors(value: object, allowed: Collection[str], where: str = "") -> list[ErrorDetail]:
+    """Why `value` (at `where`) is not a JSON object holding only `allowed` fields;
+    empty when it is. Each unknown field is named by `child_path`, once."""
+    if not isinstance(value, dict):
+        return [ErrorDetail(where, "must be a JSON object")]
+    unknown = sorted((key for key in value if key not in allowed), key=str)
+    paths = dict.fromkeys(child_path(where, key) for key in unknown)
+    return [ErrorDetail(path, "is not a known field") for path in paths]
+
+
+def require_object(
+    value: object, allowed: Collection[str], where: str = "", summary: str | None = None
+) -> dict[str, Any]:
+    """`value` itself when `object_errors` finds nothing, else InvalidRequest(summary)."""
+    errors = object_errors(value, allowed, where)
+    if errors:
+        raise InvalidRequest(summary, errors)
+    assert isinstance(value, dict)
+    return value

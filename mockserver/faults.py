@@ -38,7 +38,7 @@ from typing import Any, Final
 
 from flask import Flask, g, request
 
-from .errors import ApiError, ErrorDetail, InvalidRequest, child_path
+from .errors import ApiError, ErrorDetail, InvalidRequest, require_object
 
 METHODS: Final = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 MAX_DELAY_MS: Final = 60_000
@@ -147,8 +147,11 @@ class InjectedFault(ApiError):
         self.code = code
 
 
+_INVALID: Final = "The fault rule is invalid."
+
+
 def _bad(path: str, message: str) -> InvalidRequest:
-    return InvalidRequest("The fault rule is invalid.", [ErrorDetail(path, message)])
+    return InvalidRequest(_INVALID, [ErrorDetail(path, message)])
 
 
 def _int_field(body: dict[str, Any], name: str, low: int, high: int) -> int | None:
@@ -162,11 +165,7 @@ def _int_field(body: dict[str, Any], name: str, low: int, high: int) -> int | No
 
 def parse_rule(body: object, rule_id: str) -> FaultRule:
     """A `FaultRule` from a request body, or InvalidRequest naming the field."""
-    if not isinstance(body, dict):
-        raise _bad("", "must be a JSON object")
-    unknown = sorted(str(key) for key in body if key not in _FIELDS)
-    if unknown:
-        raise _bad(child_path("", unknown[0]), "is not a known field")
+    body = require_object(body, _FIELDS, summary=_INVALID)
     method = body.get("method", "*")
     if not isinstance(method, str) or (method != "*" and method.upper() not in METHODS):
         raise _bad("method", "must be * or one of " + ", ".join(METHODS))

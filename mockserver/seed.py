@@ -35,7 +35,7 @@ from typing import Any
 
 from .auth import READ_WRITE, Keyring, valid_workspace
 from .clock import parse_timestamp
-from .errors import ApiError, child_path
+from .errors import ApiError, object_errors
 from .store import ACTIVE, CredentialStore
 
 _WORKSPACE_FIELDS = {"id", "name", "keys", "credentials"}
@@ -164,11 +164,10 @@ def _add_credential(entry: object, workspace: str, where: str, store: Credential
 
 
 def _object(value: object, where: str, allowed: set[str]) -> dict[str, Any]:
-    if not isinstance(value, dict):
-        raise SeedError(f"{where or '(file)'}: must be a JSON object")
-    unknown = sorted(str(k) for k in value if k not in allowed)
-    if unknown:
-        raise SeedError(f"{child_path(where, unknown[0]) or '(file)'}: is not a known field")
+    errors = object_errors(value, allowed, where)
+    if errors:
+        raise SeedError(f"{errors[0].path or '(file)'}: {errors[0].message}")
+    assert isinstance(value, dict)
     return value
 
 

@@ -34,7 +34,7 @@ from .errors import (
     NameTaken,
     StateConflict,
     ValidationFailed,
-    child_path,
+    object_errors,
 )
 from .ids import IdGenerator
 from .pagination import SortKey
@@ -311,14 +311,7 @@ class CredentialStore:
             name: str = changes.get("name", record.name)
             merged = contracts.merge_config(record.public, record.secrets.reveal())
             patch: Mapping[str, Any] = changes.get("config") or {}
-            known = set(contracts.config_fields(record.type))
-            unknown = dict.fromkeys(
-                child_path("config", k) for k in sorted(patch) if k not in known
-            )
-            if unknown:
-                raise ValidationFailed(
-                    details=[ErrorDetail(path, "is not a known field") for path in unknown]
-                )
+            _fail(object_errors(patch, contracts.config_fields(record.type), "config"))
             for key, value in patch.items():
                 if value is None:
                     merged.pop(key, None)

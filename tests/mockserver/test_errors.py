@@ -149,3 +149,37 @@ def test_every_place_names_a_short_printable_field(
     paths, _text = probe(name)
     expected = name if parent == "(query)" else errors.child_path(parent, name)
     assert expected in paths
+
+
+# --- one rule for "a JSON object with only these fields" -------------------------------
+
+
+def test_object_errors_names_every_unknown_field_once() -> None:
+    allowed = {"a"}
+    assert errors.object_errors({"a": 1}, allowed, "x") == []
+    assert errors.object_errors([1], allowed, "x") == [
+        errors.ErrorDetail("x", "must be a JSON object")
+    ]
+    found = errors.object_errors({"z": 1, "a": 1, "b": 1, LONG: 1, CONTROL: 1}, allowed, "x")
+    assert [d.path for d in found] == ["x.b", "x", "x.z"]  # by name; hidden ones once
+    assert {d.message for d in found} == {"is not a known field"}
+    assert errors.require_object({"a": 1}, allowed) == {"a": 1}
+    with pytest.raises(errors.InvalidRequest) as raised:
+        errors.require_object({"b": 1}, allowed, summary="The thing is invalid.")
+    assert raised.value.message == "The thing is invalid."
+    assert [d.path for d in raised.value.details] == ["b"]
+
+
+def _paths_of(path: str, body: object) -> list[str]:
+    response = make_app().test_client().post(path, json=body)
+    assert response.status_code == 400, response.json
+    return [d["path"] for d in response.json["error"]["details"]]
+
+
+def test_every_place_lists_every_unknown_field() -> None:
+    extra = {"colour": 1, "aroma": 2}
+    assert _paths_of("/_mock/reset", extra) == ["aroma", "colour"]
+    assert _paths_of("/_mock/clock", extra) == ["aroma", "colour"]
+    rule = {"path": "/api/x", "status": 500} | extra
+    assert _paths_of("/_mock/faults", rule) == ["aroma", "colour"]
+    assert _store_update("colour")[0] == ["config.colour", "config.othercolour"]
