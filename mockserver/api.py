@@ -12,7 +12,7 @@ import math
 import re
 from collections.abc import Callable, Mapping
 from functools import cache, wraps
-from typing import Any, ParamSpec, TypeVar
+from typing import Any, Final, ParamSpec, TypeVar
 
 import yaml
 from flask import Blueprint, Flask, Response, g, request
@@ -33,7 +33,11 @@ from .errors import (
 from .journal import redact_body
 from .store import DEFAULT_LIMIT, Credential, list_param_errors
 
-API_PREFIXES = ("/api", "/v1/api")
+API_PREFIX: Final = "/api"
+V1_API_PREFIX: Final = "/v1/api"
+API_PREFIXES: Final = (API_PREFIX, V1_API_PREFIX)
+SAFE_METHODS: Final = frozenset({"GET", "HEAD", "OPTIONS"})
+"""Methods that change nothing: no state to save, no cross-origin guard needed."""
 LIST_PARAMS = ("limit", "cursor", "status", "type")
 
 P = ParamSpec("P")
@@ -42,9 +46,21 @@ R = TypeVar("R")
 api = Blueprint("api", __name__)
 
 
+def is_api_path(path: str) -> bool:
+    """True for `/api`, `/v1/api` and everything under them; `/apix` is not one."""
+    return any(path == prefix or path.startswith(prefix + "/") for prefix in API_PREFIXES)
+
+
+def unversioned(path: str) -> str:
+    """`/v1/api/...` as the same call under `/api/...`; any other path unchanged."""
+    if path == V1_API_PREFIX or path.startswith(V1_API_PREFIX + "/"):
+        return API_PREFIX + path[len(V1_API_PREFIX) :]
+    return path
+
+
 def register_routes(app: Flask) -> None:
-    app.register_blueprint(api, url_prefix="/api", name="api")
-    app.register_blueprint(api, url_prefix="/v1/api", name="api_v1")
+    app.register_blueprint(api, url_prefix=API_PREFIX, name="api")
+    app.register_blueprint(api, url_prefix=V1_API_PREFIX, name="api_v1")
     app.add_url_rule("/openapi.json", "openapi_json", openapi_json, methods=["GET"])
     app.add_url_rule("/openapi.yaml", "openapi_yaml", openapi_yaml, methods=["GET"])
 
@@ -305,7 +321,7 @@ def _status_fields(credential: Credential) -> dict[str, Any]:
 
 
 def _prefix() -> str:
-    return "/v1/api" if request.blueprint == "api_v1" else "/api"
+    return V1_API_PREFIX if request.blueprint == "api_v1" else API_PREFIX
 
 
 # --- the contract, served -------------------------------------------------------------

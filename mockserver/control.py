@@ -26,7 +26,7 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, Flask, Response, g, request
 
-from .api import json_response, parse_decimal, parse_json
+from .api import SAFE_METHODS, json_response, parse_decimal, parse_json
 from .app import get_state
 from .clock import parse_timestamp
 from .errors import ErrorDetail, Forbidden, InvalidRequest, NotFound, Unauthorized, require_object
@@ -48,7 +48,6 @@ _CSP: Final = (
     "img-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 )
 _PUBLIC_ENDPOINTS: Final = frozenset({"mock.dashboard", "mock.static_file"})
-_SAFE_METHODS: Final = frozenset({"GET", "HEAD", "OPTIONS"})
 
 control = Blueprint("mock", __name__)
 
@@ -80,7 +79,7 @@ def _guard() -> None:
     token = _handle().options.admin_token
     if token is not None and not _token_matches(token):
         raise Unauthorized("This control-plane call needs the admin token.")
-    if request.method not in _SAFE_METHODS and _cross_origin():
+    if request.method not in SAFE_METHODS and _cross_origin():
         raise Forbidden("Control-plane calls from another origin are refused.")
 
 

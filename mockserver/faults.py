@@ -38,13 +38,13 @@ from typing import Any, Final
 
 from flask import Flask, g, request
 
+from .api import is_api_path, unversioned
 from .errors import ApiError, ErrorDetail, InvalidRequest, require_object
 
 METHODS: Final = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 MAX_DELAY_MS: Final = 60_000
 MAX_RULES: Final = 100
 DEFAULT_RETRY_AFTER: Final = 5
-API_PREFIXES: Final = ("/api", "/v1/api")
 
 CODES: Final[dict[int, str]] = {
     400: "invalid_request",
@@ -73,10 +73,6 @@ _FIELDS: Final = frozenset(
 )
 _CODE_RE: Final = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 _PATH_RE: Final = re.compile(r"^/[\x21-\x7e]{0,511}$")
-
-
-def is_api_path(path: str) -> bool:
-    return any(path == prefix or path.startswith(prefix + "/") for prefix in API_PREFIXES)
 
 
 def compile_path(pattern: str) -> re.Pattern[str]:
@@ -108,10 +104,7 @@ class FaultRule:
     def matches(self, method: str, path: str) -> bool:
         if self.method != "*" and self.method != method:
             return False
-        candidates = [path]
-        if path.startswith("/v1/api"):
-            candidates.append(path[len("/v1") :])
-        return any(self._regex.match(candidate) for candidate in candidates)
+        return any(self._regex.match(candidate) for candidate in {path, unversioned(path)})
 
     @property
     def remaining(self) -> int | None:
@@ -172,7 +165,9 @@ def parse_rule(body: object, rule_id: str) -> FaultRule:
     path = body.get("path")
     if not isinstance(path, str) or not _PATH_RE.fullmatch(path):
         raise _bad("path", "is required: a path starting with /, visible ASCII, at most 512")
-    if not any(path.startswith(prefix) for prefix in ("/api", "/v1/api", "/*", "/**")):
+    # A literal API path, or a wildcard first segment (`/*/credentials`, `/**`):
+    # anything else (`/apix/...`) could never match a call the rules are asked about.
+    if not (is_api_path(path) or path.startswith("/*")):
         raise _bad("path", "must start with /api or /v1/api (only API calls can be faulted)")
     status = _int_field(body, "status", 400, 599)
     times = _int_field(body, "times", 1, 1_000_000)

@@ -38,11 +38,11 @@ from flask import Flask, Response, request
 
 import contracts
 
+from .api import SAFE_METHODS, is_api_path
 from .app import get_state, render_error
 from .auth import Keyring
 from .clock import format_timestamp, parse_timestamp
 from .errors import ApiError, InternalError
-from .faults import is_api_path
 from .store import CredentialStore
 
 FORMAT: Final = "planasonix-mock-state"
@@ -50,7 +50,6 @@ VERSION: Final = 1
 PLACEHOLDER: Final = "[not persisted]"
 STATE_KEY_ENV: Final = "PLANASONIX_STATE_KEY"
 _CHECK: Final = b"planasonix-mock-state-key-check"
-_SAFE_METHODS: Final = frozenset({"GET", "HEAD", "OPTIONS"})
 _log = logging.getLogger(__name__)
 
 SecretPath = list[str]
@@ -385,7 +384,7 @@ def install(app: Flask, state_file: StateFile) -> StateFile:
         raise StateFileError(f"cannot write the state file: {type(error).__name__}") from None
 
     def persist(response: Response) -> Response:
-        if request.method in _SAFE_METHODS or response.status_code >= 400:
+        if request.method in SAFE_METHODS or response.status_code >= 400:
             return response
         if not (is_api_path(request.path) or request.path.startswith("/_mock/")):
             return response

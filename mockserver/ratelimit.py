@@ -22,9 +22,10 @@ from typing import Final
 
 from flask import Flask, Response, g, request
 
+from .api import is_api_path
 from .auth import extract_key
 from .errors import ApiError, RateLimited
-from .faults import is_api_path, is_preflight
+from .faults import is_preflight
 
 _RATE_RE: Final = re.compile(
     r"^\s*(\d{1,7})\s*/\s*(s|sec|second|m|min|minute|h|hr|hour)\s*$", re.IGNORECASE

@@ -468,3 +468,25 @@ def test_every_response_has_a_request_id(client: FlaskClient) -> None:
     ]:
         ids.add(response.headers["X-Request-Id"])
     assert len(ids) == 6
+
+
+def test_api_paths_are_the_two_prefixes_and_what_lies_under_them() -> None:
+    from mockserver.api import API_PREFIXES, is_api_path, unversioned
+
+    assert tuple(PREFIXES) == API_PREFIXES
+    for path in ("/api", "/api/credentials", "/v1/api", "/v1/api/credentials/x"):
+        assert is_api_path(path)
+    for path in ("/apix", "/api-old/credentials", "/v1/apix", "/v1", "/_mock/reset", "/"):
+        assert not is_api_path(path)
+    assert unversioned("/v1/api/credentials") == "/api/credentials"
+    assert unversioned("/v1/api") == "/api"
+    assert unversioned("/v1/apix") == "/v1/apix"
+    assert unversioned("/api/credentials") == "/api/credentials"
+
+
+def test_one_definition_of_the_api_paths_and_the_safe_methods() -> None:
+    from mockserver import api, control, faults, persistence, ratelimit
+
+    assert faults.is_api_path is ratelimit.is_api_path is persistence.is_api_path is api.is_api_path
+    assert control.SAFE_METHODS is persistence.SAFE_METHODS is api.SAFE_METHODS
+    assert not hasattr(faults, "API_PREFIXES")

@@ -161,6 +161,10 @@ def test_preflights_and_the_control_plane_are_never_faulted() -> None:
         ({"method": "POST"}, "path"),
         ({"path": "api/credentials", "status": 503}, "path"),
         ({"path": "/_mock/reset", "status": 503}, "path"),
+        ({"path": "/apix/credentials", "status": 503}, "path"),
+        ({"path": "/api-old/**", "status": 503}, "path"),
+        ({"path": "/v1/apiary", "status": 503}, "path"),
+        ({"path": "/v1api/credentials", "status": 503}, "path"),
         ({"path": "/api/x"}, "status"),
         ({"path": "/api/x", "status": 200}, "status"),
         ({"path": "/api/x", "status": "503"}, "status"),
@@ -211,3 +215,17 @@ def test_parse_rule_defaults() -> None:
         "message": None,
         "retry_after": 5,
     }
+
+
+@pytest.mark.parametrize(
+    "path", ["/api", "/api/**", "/v1/api/credentials/*", "/*/credentials", "/**"]
+)
+def test_rules_for_api_paths_or_a_wildcard_first_segment_are_taken(path: str) -> None:
+    assert parse_rule({"path": path, "status": 503}, "flt_1").path == path
+
+
+def test_a_v1_call_is_matched_by_the_unversioned_rule_only_under_v1_api() -> None:
+    rule = parse_rule({"path": "/api/credentials", "status": 503}, "flt_1")
+    assert rule.matches("GET", "/v1/api/credentials")
+    assert not rule.matches("GET", "/v1/apicredentials")
+    assert not rule.matches("GET", "/v2/api/credentials")
