@@ -67,6 +67,14 @@ def valid_workspace(workspace: str) -> bool:
     return bool(_WORKSPACE_RE.fullmatch(workspace))
 
 
+USER_ID_RULE = "must look like usr_ followed by 1-64 of A-Z a-z 0-9 _ -"
+
+
+def valid_user_id(user_id: object) -> bool:
+    """A user id as keys carry it and `created_by` shows it (`usr_...`)."""
+    return isinstance(user_id, str) and bool(_USER_RE.fullmatch(user_id))
+
+
 def _digest(key: bytes) -> bytes:
     return hashlib.sha256(key).digest()
 
@@ -106,8 +114,8 @@ class Keyring:
             # Derived from the workspace, never from the key: ids are shown
             # in created_by and must not hint at key material.
             user_id = "usr_" + hashlib.sha256(workspace.encode()).hexdigest()[:12]
-        elif not _USER_RE.fullmatch(user_id):
-            raise ValueError("a user id must look like usr_ followed by 1-64 of A-Z a-z 0-9 _ -")
+        elif not valid_user_id(user_id):
+            raise ValueError(f"a user id {USER_ID_RULE}")
         principal = Principal(workspace, user_id, frozenset(scopes))
         raw = key.encode("ascii")
         with self._lock:

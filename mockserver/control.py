@@ -217,7 +217,8 @@ def seed() -> Response:
     try:
         summary = load_fixtures(body, state.store, state.keyring)
     except SeedError as error:
-        raise _bad("", str(error), "The fixtures are invalid.") from None
+        details = error.details or (ErrorDetail("", str(error)),)
+        raise InvalidRequest("The fixtures are invalid.", details) from None
     return json_response(
         {
             "data": {

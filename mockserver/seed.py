@@ -29,13 +29,14 @@ would send them on create. Errors name the place in the file, never a value.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from .auth import READ_WRITE, Keyring, valid_workspace
 from .clock import parse_timestamp
-from .errors import ApiError, object_errors
+from .errors import ApiError, ErrorDetail, NameTaken, object_errors
 from .store import ACTIVE, CredentialStore
 
 _WORKSPACE_FIELDS = {"id", "name", "keys", "credentials"}
@@ -54,7 +55,27 @@ _CREDENTIAL_FIELDS = {
 
 
 class SeedError(ValueError):
-    """A fixtures file that cannot be loaded; the message names where."""
+    """A fixtures file that cannot be loaded. `details` name the places in the
+    file by path (`workspaces[0].credentials[1].config.port`), never a value;
+    the message lists them for a terminal."""
+
+    def __init__(self, message: str, details: Iterable[ErrorDetail] = ()) -> None:
+        self.details: tuple[ErrorDetail, ...] = tuple(details)
+        super().__init__(message)
+
+    @classmethod
+    def at(cls, details: Iterable[ErrorDetail]) -> SeedError:
+        found = tuple(details)
+        return cls("; ".join(f"{d.path or '(file)'}: {d.message}" for d in found), found)
+
+
+def _refuse(path: str, message: str) -> SeedError:
+    return SeedError.at([ErrorDetail(path, message)])
+
+
+def _under(where: str, path: str) -> str:
+    """`path` (relative to a credential, as the store names it) inside the file."""
+    return f"{where}.{path}" if path else where
 
 
 @dataclass(frozen=True)
@@ -96,7 +117,7 @@ def _load(data: object, store: CredentialStore, keyring: Keyring | None) -> Seed
         entry = _object(workspace, where, _WORKSPACE_FIELDS)
         ws_id = entry.get("id")
         if not isinstance(ws_id, str) or not valid_workspace(ws_id):
-            raise SeedError(f"{where}.id: must be 1-64 of A-Z a-z 0-9 _ . -")
+            raise _refuse(f"{where}.id", "must be 1-64 of A-Z a-z 0-9 _ . -")
         names.append(ws_id)
         for k, key_entry in enumerate(_list(entry.get("keys", []), f"{where}.keys")):
             keys += 1
@@ -111,13 +132,13 @@ def _add_key(entry: object, workspace: str, where: str, keyring: Keyring | None)
     spec = _object(entry, where, _KEY_FIELDS)
     scopes = spec.get("scopes", sorted(READ_WRITE))
     if not isinstance(scopes, list) or not all(isinstance(s, str) for s in scopes):
-        raise SeedError(f"{where}.scopes: must be a list of strings")
+        raise _refuse(f"{where}.scopes", "must be a list of strings")
     user_id = spec.get("user_id")
     if user_id is not None and not isinstance(user_id, str):
-        raise SeedError(f"{where}.user_id: must be a string")
+        raise _refuse(f"{where}.user_id", "must be a string")
     key = spec.get("key")
     if not isinstance(key, str):
-        raise SeedError(f"{where}.key: is required and must be a string")
+        raise _refuse(f"{where}.key", "is required and must be a string")
     try:
         probe = Keyring()
         probe.add(key, workspace, user_id=user_id, scopes=set(scopes))
@@ -125,7 +146,7 @@ def _add_key(entry: object, workspace: str, where: str, keyring: Keyring | None)
             keyring.add(key, workspace, user_id=user_id, scopes=set(scopes))
     except ValueError as error:
         # Keyring messages are fixed sentences, never the key itself.
-        raise SeedError(f"{where}: {error}") from None
+        raise _refuse(where, str(error)) from None
 
 
 def _add_credential(entry: object, workspace: str, where: str, store: CredentialStore) -> None:
@@ -140,13 +161,13 @@ def _add_credential(entry: object, workspace: str, where: str, store: Credential
         except ValueError:
             times[field] = None
         if times[field] is None:
-            raise SeedError(f"{where}.{field}: must be an RFC 3339 timestamp")
+            raise _refuse(f"{where}.{field}", "must be an RFC 3339 timestamp")
     for field in ("id", "created_by", "status"):
         if field in spec and not isinstance(spec[field], str):
-            raise SeedError(f"{where}.{field}: must be a string")
+            raise _refuse(f"{where}.{field}", "must be a string")
     config = spec.get("config")
     if not isinstance(config, dict):
-        raise SeedError(f"{where}.config: is required and must be an object")
+        raise _refuse(f"{where}.config", "is required and must be an object")
     try:
         store.load(
             workspace,
@@ -158,20 +179,22 @@ def _add_credential(entry: object, workspace: str, where: str, store: Credential
             created_by=spec.get("created_by"),
             **times,
         )
+    except NameTaken:
+        raise _refuse(f"{where}.name", "is taken in this workspace") from None
     except ApiError as error:
-        detail = "; ".join(f"{d.path or '(credential)'}: {d.message}" for d in error.details)
-        raise SeedError(f"{where}: {detail or error.message}") from None
+        details = error.details or (ErrorDetail("", error.message),)
+        raise SeedError.at(ErrorDetail(_under(where, d.path), d.message) for d in details) from None
 
 
 def _object(value: object, where: str, allowed: set[str]) -> dict[str, Any]:
     errors = object_errors(value, allowed, where)
     if errors:
-        raise SeedError(f"{errors[0].path or '(file)'}: {errors[0].message}")
+        raise SeedError.at(errors)
     assert isinstance(value, dict)
     return value
 
 
 def _list(value: object, where: str) -> list[Any]:
     if not isinstance(value, list):
-        raise SeedError(f"{where}: must be a list")
+        raise _refuse(where, "must be a list")
     return value

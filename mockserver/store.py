@@ -16,6 +16,7 @@ Why the shapes below:
 from __future__ import annotations
 
 import copy
+import re
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -26,7 +27,9 @@ from typing import Any, Final
 from sortedcontainers import SortedList
 
 import contracts
+from contracts.registry import schema_documents
 
+from .auth import USER_ID_RULE, valid_user_id
 from .clock import Clock, format_timestamp, normalize, system_clock
 from .errors import (
     CredentialNotFound,
@@ -47,6 +50,12 @@ DEFAULT_LIMIT: Final = 50
 MAX_LIMIT: Final = 200
 
 JSONObject = dict[str, Any]
+
+# The contract's own id rule (`common.json#/$defs/credential_id`), for ids a
+# fixture or state file brings; fullmatch, so no trailing newline slips by.
+_CREDENTIAL_ID: Final = re.compile(
+    schema_documents()["common.json"]["$defs"]["credential_id"]["pattern"]
+)
 
 
 class SecretBox:
@@ -379,20 +388,27 @@ class CredentialStore:
     ) -> Credential:
         """Insert a credential with a given history: for fixtures and state files.
 
-        The same validation as create applies; timestamps default to now and
-        are made coherent (created_at <= updated_at, deleted_at iff deleted).
-        `validate=False` skips the schema check (not the name, id and status
+        The same validation as create applies. `id` must match the contract's
+        id pattern, `created_by` look like a user id, and `deleted_at` come
+        with `status: deleted` and not before `created_at`. Timestamps default
+        to now; `updated_at` is raised to `created_at` (and `deleted_at`) when
+        earlier, and a deleted credential without `deleted_at` was deleted at
+        `updated_at`. `validate=False` skips the schema check (not the other
         rules) for data this store wrote itself or a benchmark generated:
         schema validation dominates the cost of a bulk load.
         """
         if validate:
             _fail(contracts.validate_create({"name": name, "type": type, "config": dict(config)}))
+        errors: list[ErrorDetail] = []
         if status not in STATUSES:
-            raise ValidationFailed(details=[ErrorDetail("status", "must be active or deleted")])
-        if id is not None and (
-            not id.startswith("cred_") or not 5 < len(id) <= 69 or not id.isascii()
-        ):
-            raise ValidationFailed(details=[ErrorDetail("id", "must be cred_ and 1-64 chars")])
+            errors.append(ErrorDetail("status", "must be active or deleted"))
+        if id is not None and not (isinstance(id, str) and _CREDENTIAL_ID.fullmatch(id)):
+            errors.append(ErrorDetail("id", "is not a valid credential id (cred_...)"))
+        if created_by is not None and not valid_user_id(created_by):
+            errors.append(ErrorDetail("created_by", USER_ID_RULE))
+        if deleted_at is not None and status != DELETED:
+            errors.append(ErrorDetail("deleted_at", "must be null unless status is deleted"))
+        _fail(errors)
         with self._lock:
             if id is not None and id in self._records:
                 raise ValidationFailed(details=[ErrorDetail("id", "is already in use")])
@@ -402,6 +418,10 @@ class CredentialStore:
             deleted: datetime | None = None
             if status == DELETED:
                 deleted = normalize(deleted_at) if deleted_at else updated
+                if deleted < created:
+                    raise ValidationFailed(
+                        details=[ErrorDetail("deleted_at", "must not be earlier than created_at")]
+                    )
                 updated = max(updated, deleted)
             if id is not None and isinstance(self.id_generator, IdGenerator):
                 # Ids made from here on must still sort after this one (SPEC §1).

@@ -10,6 +10,7 @@ from mockserver import CredentialStore, Keyring
 from mockserver.seed import SeedError, load_fixtures, load_fixtures_file
 
 DEMO = Path(__file__).resolve().parents[2] / "fixtures" / "demo.json"
+CRED = "workspaces[0].credentials[0]"
 
 
 def test_demo_fixtures_cover_every_type_and_both_workspaces() -> None:
@@ -32,13 +33,16 @@ def test_demo_fixtures_cover_every_type_and_both_workspaces() -> None:
 @pytest.mark.parametrize(
     ("data", "where"),
     [
-        ([], "(file)"),
+        ([], ""),
         ({"workspaces": {}}, "workspaces"),
         ({"workspaces": [{"id": "bad id"}]}, "workspaces[0].id"),
-        ({"workspaces": [{"id": "w", "colour": 1}]}, "workspaces[0]"),
+        ({"workspaces": [{"id": "w", "colour": 1}]}, "workspaces[0].colour"),
         ({"workspaces": [{"id": "w", "keys": [{"key": "a b"}]}]}, "workspaces[0].keys[0]"),
-        ({"workspaces": [{"id": "w", "keys": [{"key": "k", "scopes": "x"}]}]}, "scopes"),
-        ({"workspaces": [{"id": "w", "credentials": [{"name": "x"}]}]}, "credentials[0].config"),
+        (
+            {"workspaces": [{"id": "w", "keys": [{"key": "k", "scopes": "x"}]}]},
+            "workspaces[0].keys[0].scopes",
+        ),
+        ({"workspaces": [{"id": "w", "credentials": [{"name": "x"}]}]}, CRED + ".config"),
         (
             {
                 "workspaces": [
@@ -51,7 +55,7 @@ def test_demo_fixtures_cover_every_type_and_both_workspaces() -> None:
                     }
                 ]
             },
-            "credentials[1]",
+            "workspaces[0].credentials[1].name",
         ),
         (
             {
@@ -68,7 +72,7 @@ def test_demo_fixtures_cover_every_type_and_both_workspaces() -> None:
                     }
                 ]
             },
-            "config.port",
+            CRED + ".config.port",
         ),
         (
             {
@@ -86,7 +90,7 @@ def test_demo_fixtures_cover_every_type_and_both_workspaces() -> None:
                     }
                 ]
             },
-            "created_at",
+            CRED + ".created_at",
         ),
     ],
 )
@@ -94,7 +98,8 @@ def test_bad_fixtures_name_the_place_not_the_value(data: object, where: str) -> 
     store = CredentialStore()
     with pytest.raises(SeedError) as raised:
         load_fixtures(data, store, Keyring())
-    assert where in str(raised.value)
+    assert [detail.path for detail in raised.value.details] == [where]
+    assert str(raised.value).startswith(f"{where or '(file)'}: ")
     assert "SEEDPW" not in str(raised.value)
     assert len(store) == 0
 
@@ -136,3 +141,56 @@ def test_explicit_ids_and_history_survive(tmp_path: Path) -> None:
     assert rendered["deleted_at"] == "2024-02-01T00:00:00Z"
     assert rendered["updated_at"] == "2024-02-01T00:00:00Z"
     assert rendered["created_by"] == "usr_me"
+
+
+def _one(**fields: object) -> dict[str, object]:
+    credential = {"name": "x", "type": "password", "config": {"password": "SEEDPW"}} | fields
+    return {"workspaces": [{"id": "w", "credentials": [credential]}]}
+
+
+@pytest.mark.parametrize(
+    ("fields", "field"),
+    [
+        ({"created_by": "SEEDPW"}, "created_by"),
+        ({"created_by": "usr_SEEDPW!"}, "created_by"),
+        ({"created_by": "usr_" + "a" * 65}, "created_by"),
+        ({"id": "cred_SEEDPW.1"}, "id"),
+        ({"id": "cred_SEEDPW\n"}, "id"),
+        ({"id": "cred_" + "a" * 65}, "id"),
+        ({"id": "credSEEDPW"}, "id"),
+        ({"deleted_at": "2025-01-01T00:00:00Z"}, "deleted_at"),
+        ({"status": "active", "deleted_at": "2025-01-01T00:00:00Z"}, "deleted_at"),
+        (
+            {
+                "status": "deleted",
+                "created_at": "2025-01-02T00:00:00Z",
+                "deleted_at": "2025-01-01T23:59:59Z",
+            },
+            "deleted_at",
+        ),
+    ],
+)
+def test_history_fields_are_checked_not_dropped(fields: dict[str, object], field: str) -> None:
+    store, keyring = CredentialStore(), Keyring()
+    with pytest.raises(SeedError) as raised:
+        load_fixtures(_one(**fields), store, keyring)
+    assert [detail.path for detail in raised.value.details] == [f"{CRED}.{field}"]
+    assert "SEEDPW" not in str(raised.value) + repr(raised.value.details)
+    assert len(store) == 0
+
+
+def test_good_history_fields_load() -> None:
+    store = CredentialStore()
+    load_fixtures(
+        _one(
+            id="cred_Fixture-1_a",
+            created_by="usr_Some-One_1",
+            status="deleted",
+            created_at="2025-01-01T00:00:00Z",
+            deleted_at="2025-01-01T00:00:00Z",
+        ),
+        store,
+    )
+    (credential,) = [c for c, _ in store.iter_all()]
+    assert (credential.id, credential.created_by) == ("cred_Fixture-1_a", "usr_Some-One_1")
+    assert credential.deleted_at == credential.created_at

@@ -6,6 +6,7 @@ import contextlib
 import pickle
 import threading
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from fake_support import START, sample_config
@@ -418,3 +419,32 @@ def test_load_accepts_history_and_rejects_clashes(store: CredentialStore) -> Non
     store.reset()
     assert len(store) == 0
     assert store.list(WS, status="all").items == []
+
+
+def test_load_checks_id_creator_and_deletion_time(store: CredentialStore) -> None:
+    base = {"name": "h", "type": "password", "config": {"password": "p"}}
+    refused: list[tuple[dict[str, Any], str]] = [
+        ({"id": "cred_a.b"}, "id"),
+        ({"id": "cred_ab\n"}, "id"),
+        ({"id": "cred_" + "a" * 65}, "id"),
+        ({"created_by": "alice"}, "created_by"),
+        ({"created_by": "usr_a b"}, "created_by"),
+        ({"deleted_at": START}, "deleted_at"),
+        (
+            {"status": "deleted", "created_at": START, "deleted_at": START - timedelta(seconds=1)},
+            "deleted_at",
+        ),
+        (
+            {"status": "deleted", "deleted_at": START - timedelta(days=1)},
+            "deleted_at",
+        ),  # created: now
+    ]
+    for fields, field in refused:
+        with pytest.raises(ValidationFailed) as raised:
+            store.load(WS, **base, **fields)
+        assert [d.path for d in raised.value.details] == [field], fields
+    assert len(store) == 0
+    loaded = store.load(
+        WS, **base, id="cred_A-z_09", created_by="usr_B-y_1", status="deleted", deleted_at=START
+    )
+    assert (loaded.id, loaded.created_by, loaded.deleted_at) == ("cred_A-z_09", "usr_B-y_1", START)
