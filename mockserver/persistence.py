@@ -40,7 +40,7 @@ import contracts
 
 from .api import SAFE_METHODS, is_api_path
 from .app import get_state, render_error
-from .auth import Keyring
+from .auth import Keyring, valid_workspace
 from .clock import format_timestamp, parse_timestamp
 from .errors import ApiError, InternalError
 from .store import CredentialStore
@@ -250,6 +250,9 @@ class StateFile:
                 raise StateFileError(f"{where}.secrets: must decrypt to an object")
         else:
             hidden = _placeholders(entry.get("secret_fields", []))
+        workspace = entry.get("workspace")
+        if not isinstance(workspace, str) or not valid_workspace(workspace):
+            raise StateFileError(f"{where}.workspace: must be a workspace id")
         times: dict[str, Any] = {}
         for name in ("created_at", "updated_at", "deleted_at"):
             value = entry.get(name)
@@ -260,7 +263,7 @@ class StateFile:
                     raise StateFileError(f"{where}.{name}: must be a timestamp") from None
         try:
             store.load(
-                str(entry.get("workspace")),
+                workspace,
                 name=entry.get("name"),  # type: ignore[arg-type]  # validated by the store
                 type=entry.get("type"),  # type: ignore[arg-type]
                 config=contracts.merge_config(public, hidden),
@@ -278,11 +281,14 @@ class StateFile:
     def _load_key(keyring: Keyring, entry: object, where: str) -> None:
         if not isinstance(entry, dict):
             raise StateFileError(f"{where}: must be an object")
-        scopes = entry.get("scopes")
+        key, workspace, scopes = entry.get("key"), entry.get("workspace"), entry.get("scopes")
+        if not isinstance(key, str) or not isinstance(workspace, str):
+            # str() would turn a missing one into the text "None": a valid key.
+            raise StateFileError(f"{where}: is not a valid key entry")
         try:
             keyring.add(
-                str(entry.get("key")),
-                str(entry.get("workspace")),
+                key,
+                workspace,
                 user_id=entry.get("user_id"),
                 scopes=set(scopes) if isinstance(scopes, list) else set(),
             )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import threading
@@ -16,7 +17,7 @@ from standalone_support import DEV, WS_DEV, assert_absent, make_app, password_bo
 import contracts
 from mockserver import CredentialStore, Keyring, ManualClock, create_app, get_state
 from mockserver.auth import DEV_KEY, DEV_USER
-from mockserver.persistence import PLACEHOLDER, StateFile, StateFileError
+from mockserver.persistence import PLACEHOLDER, SecretCipher, StateFile, StateFileError
 from mockserver.standalone import StandaloneOptions
 
 KEY = "correct horse battery staple"
@@ -241,3 +242,37 @@ def test_state_file_repr_and_unreadable_folder(tmp_path: Path) -> None:
     assert KEY not in repr(state)
     with pytest.raises(StateFileError, match="cannot write"):
         fake(tmp_path / "missing-folder" / "s.json")
+
+
+def _rewrite(path: Path, change: Any) -> None:
+    document = json.loads(path.read_text())
+    change(document)
+    path.write_text(json.dumps(document))
+
+
+def test_a_credential_without_a_workspace_is_refused_not_filed_under_none(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "state.json"
+    fill(fake(path, key=None))
+    _rewrite(path, lambda doc: doc["credentials"][0].pop("workspace"))
+    with pytest.raises(StateFileError, match=r"credentials\[0\]\.workspace"):
+        fake(path, key=None)
+    _rewrite(path, lambda doc: doc["credentials"][0].update(workspace=7))
+    with pytest.raises(StateFileError, match=r"credentials\[0\]\.workspace"):
+        fake(path, key=None)
+
+
+@pytest.mark.parametrize("missing", ["key", "workspace"])
+def test_a_key_entry_without_key_or_workspace_is_refused(tmp_path: Path, missing: str) -> None:
+    path = tmp_path / "state.json"
+    fill(fake(path))
+    document = json.loads(path.read_text())
+    salt = base64.b64decode(document["encryption"]["salt"])
+    cipher = SecretCipher(KEY, salt)
+    entry = {"key": "plnx_test_x", "workspace": "ws_x", "scopes": ["connections:read"]}
+    del entry[missing]
+    document["keys"] = cipher.encrypt([entry])
+    path.write_text(json.dumps(document))
+    with pytest.raises(StateFileError, match=r"keys\[0\]"):
+        fake(path)
