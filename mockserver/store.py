@@ -21,6 +21,7 @@ import threading
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
 from itertools import islice
 from typing import Any, Final
 
@@ -177,6 +178,42 @@ def _sort_key(created_at: datetime, cred_id: str) -> SortKey:
     return int(created_at.timestamp()), cred_id
 
 
+@cache
+def integer_paths(type_: str) -> tuple[tuple[str, ...], ...]:
+    """Config paths of `type_` whose schema type is integer, read from its schema."""
+
+    def walk(schema: Mapping[str, Any], prefix: tuple[str, ...]) -> Iterator[tuple[str, ...]]:
+        for name, sub in schema.get("properties", {}).items():
+            if not isinstance(sub, dict):
+                continue
+            kind = sub.get("type")
+            if kind == "integer" or (isinstance(kind, list) and "integer" in kind):
+                yield (*prefix, name)
+            elif "properties" in sub:
+                yield from walk(sub, (*prefix, name))
+
+    return tuple(walk(schema_documents()[f"config-{type_}.json"], ()))
+
+
+def _integral(type_: str, config: Mapping[str, Any]) -> JSONObject:
+    """A copy of `config` with integral floats at integer fields made ints.
+
+    JSON Schema counts 5432.0 as an integer, so validation lets it through;
+    stored as a float it would read back as 5432.0.
+    """
+    result = copy.deepcopy(dict(config))
+    if type_ not in contracts.CREDENTIAL_TYPES:
+        return result
+    for path in integer_paths(type_):
+        node: Any = result
+        for part in path[:-1]:
+            node = node.get(part) if isinstance(node, dict) else None
+        value = node.get(path[-1]) if isinstance(node, dict) else None
+        if isinstance(value, float) and value.is_integer():
+            node[path[-1]] = int(value)
+    return result
+
+
 def _fail(errors: list[contracts.FieldError]) -> None:
     if errors:
         raise ValidationFailed(details=errors)
@@ -327,6 +364,7 @@ class CredentialStore:
                 else:
                     merged[key] = copy.deepcopy(value)
             _fail(contracts.validate_config(record.type, merged))
+            merged = _integral(record.type, merged)
             if name != record.name and (workspace, name) in self._names:
                 raise NameTaken()
             public, secrets = contracts.split_secrets(record.type, merged)
@@ -478,7 +516,7 @@ class CredentialStore:
     ) -> _Record:
         if (workspace, name) in self._names:
             raise NameTaken()
-        public, secrets = contracts.split_secrets(type_, config)
+        public, secrets = contracts.split_secrets(type_, _integral(type_, config))
         return _Record(
             id=cred_id,
             workspace=workspace,

@@ -490,3 +490,15 @@ def test_one_definition_of_the_api_paths_and_the_safe_methods() -> None:
     assert faults.is_api_path is ratelimit.is_api_path is persistence.is_api_path is api.is_api_path
     assert control.SAFE_METHODS is persistence.SAFE_METHODS is api.SAFE_METHODS
     assert not hasattr(faults, "API_PREFIXES")
+
+
+def test_an_integer_sent_as_5432_0_is_echoed_as_5432(client: FlaskClient) -> None:
+    config = sample_config("database") | {"port": 5432.0}
+    body = {"name": "db", "type": "database", "config": config}
+    response = client.post("/api/credentials", json=body, headers=bearer())
+    assert response.status_code == 201, response.json
+    assert b'"port":5432,' in response.data or b'"port":5432}' in response.data
+    assert b"5432.0" not in response.data
+    cred_id = response.json["data"]["id"]
+    listed = client.get(f"/api/credentials/{cred_id}", headers=bearer())
+    assert b"5432.0" not in listed.data and listed.json["data"]["config"]["port"] == 5432

@@ -448,3 +448,25 @@ def test_load_checks_id_creator_and_deletion_time(store: CredentialStore) -> Non
         WS, **base, id="cred_A-z_09", created_by="usr_B-y_1", status="deleted", deleted_at=START
     )
     assert (loaded.id, loaded.created_by, loaded.deleted_at) == ("cred_A-z_09", "usr_B-y_1", START)
+
+
+def test_integer_fields_come_from_the_schemas() -> None:
+    from mockserver.store import integer_paths
+
+    assert integer_paths("database") == (("port",), ("ssh_tunnel", "port"))
+    assert integer_paths("password") == (("port",),)
+    assert integer_paths("aws") == ()
+
+
+def test_an_integral_float_at_an_integer_field_is_stored_as_an_int(store: CredentialStore) -> None:
+    config = sample_config("database") | {"port": 5432.0}
+    config["ssh_tunnel"] = {"host": "bastion", "username": "u", "port": 22.0, "private_key": "k"}
+    created = store.create(WS, name="db", type="database", config=config)
+    assert created.config["port"] == 5432 and type(created.config["port"]) is int
+    assert type(created.config["ssh_tunnel"]["port"]) is int
+    updated = store.update(WS, created.id, {"config": {"port": 6543.0}})
+    assert type(updated.config["port"]) is int and updated.config["port"] == 6543
+    assert store.update(WS, created.id, {"config": {"port": 6543.0}}) == updated  # no change
+    loaded = store.load(WS, name="p", type="password", config={"password": "p", "port": 21.0})
+    assert type(loaded.config["port"]) is int
+    assert "6543.0" not in repr(store.get(WS, created.id).to_json())
