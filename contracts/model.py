@@ -287,12 +287,14 @@ class Model:
         )
         return cred_id
 
+    def _was_purged(self, cred: Cred, reply: Reply, what: str) -> bool:
+        """Invariant 3: every call on a purged id answers 404. True when ``cred`` is purged."""
+        if cred.purged and reply.status != 404:
+            self.fail(f"invariant 3: {what} of a purged id answered {reply.status}, not 404", reply)
+        return cred.purged
+
     def on_get(self, cred: Cred, reply: Reply) -> None:
-        if cred.purged:
-            if reply.status != 404:
-                self.fail(
-                    f"invariant 3: get of a purged id answered {reply.status}, not 404", reply
-                )
+        if self._was_purged(cred, reply, "get"):
             return
         if cred.status == DELETED:
             self.choices.hold("GET of a soft-deleted id", str(reply.status), reply.exchange)
@@ -307,11 +309,7 @@ class Model:
         self._compare(cred, view, reply, "get")
 
     def on_update(self, cred: Cred, body: Mapping[str, JSON], reply: Reply) -> None:
-        if cred.purged:
-            if reply.status != 404:
-                self.fail(
-                    f"invariant 3: update of a purged id answered {reply.status}, not 404", reply
-                )
+        if self._was_purged(cred, reply, "update"):
             return
         new_name = body.get("name", cred.name)
         holder = self.holder_of(new_name, exclude=cred.id) if new_name != cred.name else None
@@ -377,11 +375,7 @@ class Model:
         self._compare(cred, view, reply, "update")
 
     def on_delete(self, cred: Cred, reply: Reply) -> None:
-        if cred.purged:
-            if reply.status != 404:
-                self.fail(
-                    f"invariant 3: delete of a purged id answered {reply.status}, not 404", reply
-                )
+        if self._was_purged(cred, reply, "delete"):
             return
         if cred.status == DELETED:
             self.choices.hold("delete of an already deleted one", str(reply.status), reply.exchange)
@@ -404,11 +398,7 @@ class Model:
         self._compare(cred, view, reply, "delete")
 
     def on_restore(self, cred: Cred, reply: Reply) -> None:
-        if cred.purged:
-            if reply.status != 404:
-                self.fail(
-                    f"invariant 3: restore of a purged id answered {reply.status}, not 404", reply
-                )
+        if self._was_purged(cred, reply, "restore"):
             return
         if cred.status == ACTIVE:
             self.choices.hold("restore of an active one", str(reply.status), reply.exchange)
@@ -442,11 +432,7 @@ class Model:
         self._compare(cred, view, reply, "restore")
 
     def on_purge(self, cred: Cred, reply: Reply) -> None:
-        if cred.purged:
-            if reply.status != 404:
-                self.fail(
-                    f"invariant 3: purge of a purged id answered {reply.status}, not 404", reply
-                )
+        if self._was_purged(cred, reply, "purge"):
             return
         if cred.status == ACTIVE:
             self.choices.hold("purge of an active one", str(reply.status), reply.exchange)
