@@ -122,21 +122,8 @@ def _finding(exc: ContractViolation, phase: str) -> Finding:
 
 def _unwrap(exc: BaseException) -> ContractViolation | None:
     """The violation behind ``exc``: itself, its cause, or one in an exception group."""
-    seen: set[int] = set()
-    todo: list[BaseException] = [exc]
-    while todo:
-        current = todo.pop(0)
-        if id(current) in seen:
-            continue
-        seen.add(id(current))
-        if isinstance(current, ContractViolation):
-            return current
-        if isinstance(current, BaseExceptionGroup):
-            todo.extend(current.exceptions)
-        for linked in (current.__cause__, current.__context__):
-            if linked is not None:
-                todo.append(linked)
-    return None
+    found = _find(exc, ContractViolation)
+    return found if isinstance(found, ContractViolation) else None
 
 
 class Runner:
@@ -313,6 +300,7 @@ class Runner:
 
 
 def _find(exc: BaseException, kind: type[BaseException]) -> BaseException | None:
+    """The first ``kind`` in ``exc``, its causes and contexts, or its exception groups."""
     todo: list[BaseException] = [exc]
     seen: set[int] = set()
     while todo:
