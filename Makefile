@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8080
 
-.PHONY: serve test lint typecheck unit bench fuzz browser-test clean
+.PHONY: serve test lint typecheck layers unit bench fuzz browser-test clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,11 +24,15 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
+# The layers of ARCHITECTURE (pyproject.toml's [tool.importlinter]): no upward import, no loop.
+layers: $(STAMP)
+	$(BIN)/lint-imports --no-cache
+
 unit: $(STAMP)
 	HYPOTHESIS_PROFILE=ci $(BIN)/pytest -n 2 -q -m "not browser"
 
 # The whole suite: lint, types, then every test under the fixed-seed Hypothesis profile.
-test: lint typecheck unit
+test: lint typecheck layers unit
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run_all.py

@@ -1,6 +1,7 @@
-"""The Planasonix Credentials API contract: schemas, registry and conformance kit.
+"""The Planasonix Credentials API contract: schemas, registry, OpenAPI document, strategies.
 
-This package knows nothing of the fake in ``mockserver``; the fake imports it.
+This package knows nothing of the fake in ``mockserver`` nor of the conformance
+kit in ``contracts.kit``; both import it.
 """
 
 from contracts.openapi import openapi_document

@@ -14,11 +14,12 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .app import FakeConfig, FakeState, create_app, get_state
+    from .app import create_app
     from .auth import DEV_KEY, DEV_WORKSPACE, Keyring, Principal
     from .clock import ManualClock
     from .ids import IdGenerator
     from .journal import Journal, JournalRecord
+    from .state import FakeConfig, FakeState, get_state
     from .store import Credential, CredentialStore, Page, SecretBox
 
 __all__ = [
@@ -50,10 +51,10 @@ _EXPORTS = {
     "CredentialStore": ".store",
     "Page": ".store",
     "SecretBox": ".store",
-    "FakeConfig": ".app",
-    "FakeState": ".app",
+    "FakeConfig": ".state",
+    "FakeState": ".state",
     "create_app": ".app",
-    "get_state": ".app",
+    "get_state": ".state",
     "IdGenerator": ".ids",
     "Journal": ".journal",
     "JournalRecord": ".journal",

@@ -1,25 +1,37 @@
-"""The Flask application factory and the per-app state it wires together.
+"""The Flask application factory: routes, request bookkeeping, error rendering.
 
 No globals: every `create_app()` owns its store, keyring, journal and cursor
-key, reachable as `app.extensions["planasonix"]` (a `FakeState`), so two fakes
-in one process never share anything and later layers (control plane, CORS,
-faults, rate limiting, the pytest plugin) attach to a single handle.
+key, reachable as `app.extensions["planasonix"]` (a `FakeState`, see
+`mockserver.state`), so two fakes in one process never share anything.
+
+Extension point. The app knows nothing of what is added on top of it (the
+standalone server's control plane, faults, CORS, rate limit, state file; a
+user's own hooks). An extension is any object with `init_app(app)`, the way
+Flask extensions attach, passed as `create_app(extensions=[...])` or called
+on a built app. Inside `init_app` it may use exactly these:
+
+- `app.before_request` / `app.after_request` / `app.register_blueprint`:
+  hooks run in registration order, after the core's own `before_request`
+  (which sets `g.request_id`) and before its `after_request` (the journal).
+- `mockserver.state.get_state(app)`: the store, keyring, journal, cursors and
+  config; `store.clock` may be replaced by a wrapping clock.
+- `mockserver.httpio`: `json_response`, `render_error`, `is_api_path`, ...
+- `g.journal_skip = True` in a request keeps that request out of the journal.
+- `app.extensions[NAME]`: where an extension keeps its own handle.
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import time
-import uuid
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Protocol
 
-from flask import Flask, Response, current_app, g, request
+from flask import Flask, Response, g, request
 from werkzeug.exceptions import HTTPException
 
+from .api import register_routes
 from .auth import DEV_KEY, DEV_USER, DEV_WORKSPACE, Keyring
 from .errors import (
     ApiError,
@@ -30,45 +42,28 @@ from .errors import (
     PayloadTooLarge,
     UnsupportedMediaType,
 )
+from .httpio import json_response, render_error
 from .journal import Journal, JournalRecord
-from .pagination import CursorSigner
+from .state import EXTENSION_KEY, FakeConfig, FakeState, get_state, new_state
 from .store import CredentialStore
 
-if TYPE_CHECKING:
-    from .standalone import StandaloneOptions
-
-EXTENSION_KEY = "planasonix"
+__all__ = [
+    "EXTENSION_KEY",
+    "Extension",
+    "FakeConfig",
+    "FakeState",
+    "create_app",
+    "get_state",
+    "json_response",
+    "render_error",
+]
 _log = logging.getLogger(__name__)
 
 
-@dataclass
-class FakeConfig:
-    """Knobs of one fake. Defaults are the fake's documented choices."""
+class Extension(Protocol):
+    """What `create_app(extensions=...)` accepts: anything Flask-extension shaped."""
 
-    max_body_bytes: int = 64 * 1024
-    max_json_depth: int = 32
-    journal_size: int = 1000
-    seed: int | None = None
-
-
-@dataclass
-class FakeState:
-    """Everything one fake owns; `app.extensions["planasonix"]`."""
-
-    store: CredentialStore
-    keyring: Keyring
-    journal: Journal
-    cursors: CursorSigner
-    config: FakeConfig
-    new_request_id: Callable[[], str] = field(default=lambda: "req_" + uuid.uuid4().hex)
-
-
-def get_state(app: Flask | None = None) -> FakeState:
-    """The `FakeState` of `app` (default: the app handling the current request)."""
-    target = app if app is not None else current_app
-    state = target.extensions[EXTENSION_KEY]
-    assert isinstance(state, FakeState)
-    return state
+    def init_app(self, app: Flask) -> object: ...
 
 
 def create_app(
@@ -79,20 +74,18 @@ def create_app(
     read_only_keys: Mapping[str, str] | None = None,
     journal: Journal | None = None,
     config: FakeConfig | None = None,
-    standalone: StandaloneOptions | None = None,
+    extensions: Iterable[Extension] = (),
 ) -> Flask:
     """A Flask app serving the Credentials API under `/api` and `/v1/api`.
 
     `keys` / `read_only_keys` map API key -> workspace and are added to
     `keyring` (a new one when omitted). When no key is given at all, the
     documented development key `plnx_test_dev_key` opens workspace `ws_dev`.
-    `config.seed` makes ids and cursors reproducible. `standalone` adds the
-    frontend-development features (control plane, CORS, faults, rate limit,
-    state file; see `mockserver.standalone`), as `planasonix-mock serve` does.
+    `config.seed` makes ids and cursors reproducible. Each of `extensions`
+    gets `init_app(app)` once the core is wired (see the module docstring);
+    `mockserver.standalone.StandaloneOptions(...)` is the one `planasonix-mock
+    serve` uses.
     """
-    # Imported here so `mockserver.app` stays importable by the api module.
-    from .api import register_routes
-
     config = config or FakeConfig()
     if store is None:
         store = CredentialStore(seed=config.seed)
@@ -104,16 +97,10 @@ def create_app(
         keyring.add(key, workspace, scopes={"connections:read"})
     if len(keyring) == 0:
         keyring.add(DEV_KEY, DEV_WORKSPACE, user_id=DEV_USER)
-    cursor_key = (
-        hashlib.sha256(f"planasonix-cursor:{config.seed}".encode()).digest()
-        if config.seed is not None
-        else None
-    )
-    state = FakeState(
+    state = new_state(
         store=store,
         keyring=keyring,
         journal=journal or Journal(config.journal_size),
-        cursors=CursorSigner(cursor_key),
         config=config,
     )
 
@@ -129,10 +116,8 @@ def create_app(
     app.register_error_handler(HTTPException, _render_http_exception)
     app.register_error_handler(Exception, _render_unexpected)
     register_routes(app)
-    if standalone is not None:
-        from .standalone import install as install_standalone
-
-        install_standalone(app, standalone)
+    for extension in extensions:
+        extension.init_app(app)
     return app
 
 
@@ -167,19 +152,6 @@ def _finish_request(response: Response) -> Response:
 
 
 # --- error rendering: the one place an error becomes a response -------------------------
-
-
-def render_error(error: ApiError) -> Response:
-    from .api import json_response
-
-    body: dict[str, Any] = {
-        "code": error.code,
-        "message": error.message,
-        "request_id": g.get("request_id") or "",
-    }
-    if error.details:
-        body["details"] = [{"path": d.path, "message": d.message} for d in error.details]
-    return json_response({"error": body}, error.status, error.headers)
 
 
 _HTTP_ERRORS: dict[int, type[ApiError]] = {

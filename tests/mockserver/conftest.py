@@ -2,19 +2,12 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
+from fake_support import KEY_A, KEY_B, KEY_RO, START, WS_A, WS_B
 from flask import Flask
 from flask.testing import FlaskClient
-
-# --import-mode=importlib puts no test directory on sys.path; the helpers
-# module is imported by name from every test file here.
-sys.path.insert(0, str(Path(__file__).parent))
-
-from fake_support import KEY_A, KEY_B, KEY_RO, START, WS_A, WS_B
 
 from mockserver import CredentialStore, FakeConfig, Keyring, ManualClock, create_app
 

@@ -471,7 +471,7 @@ def test_every_response_has_a_request_id(client: FlaskClient) -> None:
 
 
 def test_api_paths_are_the_two_prefixes_and_what_lies_under_them() -> None:
-    from mockserver.api import API_PREFIXES, is_api_path, unversioned
+    from mockserver.httpio import API_PREFIXES, is_api_path, unversioned
 
     assert tuple(PREFIXES) == API_PREFIXES
     for path in ("/api", "/api/credentials", "/v1/api", "/v1/api/credentials/x"):
@@ -485,10 +485,12 @@ def test_api_paths_are_the_two_prefixes_and_what_lies_under_them() -> None:
 
 
 def test_one_definition_of_the_api_paths_and_the_safe_methods() -> None:
-    from mockserver import api, control, faults, persistence, ratelimit
+    from mockserver import httpio
+    from mockserver.standalone import control, faults, persistence, ratelimit
 
-    assert faults.is_api_path is ratelimit.is_api_path is persistence.is_api_path is api.is_api_path
-    assert control.SAFE_METHODS is persistence.SAFE_METHODS is api.SAFE_METHODS
+    assert faults.is_api_path is ratelimit.is_api_path is persistence.is_api_path
+    assert persistence.is_api_path is httpio.is_api_path
+    assert control.SAFE_METHODS is persistence.SAFE_METHODS is httpio.SAFE_METHODS
     assert not hasattr(faults, "API_PREFIXES")
 
 

@@ -8,8 +8,8 @@ import pytest
 from standalone_support import DEV, make_app
 
 from mockserver import CredentialStore, errors
-from mockserver.faults import parse_rule
 from mockserver.seed import SeedError, load_fixtures
+from mockserver.standalone.faults import parse_rule
 
 
 def test_every_error_has_a_status_code_and_message() -> None:

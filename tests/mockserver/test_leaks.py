@@ -19,7 +19,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 import contracts
-from contracts.canaries import CanaryDetector, CanaryFactory
+from contracts.kit.canaries import CanaryDetector, CanaryFactory
 from mockserver import get_state
 
 VARIANTS = [(t, 0) for t in contracts.CREDENTIAL_TYPES] + [("azure", 1), ("gcp", 1)]

@@ -22,7 +22,7 @@ def test_unknown_names_raise_attribute_error() -> None:
 
 
 def test_loading_the_pytest_plugin_does_not_import_flask() -> None:
-    code = "import sys, mockserver.pytest_plugin; print('flask' in sys.modules)"
+    code = "import sys, mockserver.testing.pytest_plugin; print('flask' in sys.modules)"
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )

@@ -1,0 +1,451 @@
+"""A thin HTTP client for the kit: one base URL, one key, a budget, a record.
+
+Every exchange is recorded with the key and every canary masked, scanned for
+leaked canaries (body and headers) and validated against the response schemas.
+A leak or a schema violation raises :class:`ContractViolation` at once, so a
+Hypothesis test sees it on the step that caused it. 429 is retried after
+``Retry-After`` (or an exponential backoff); every try counts against the
+request budget, part of which is kept back for cleanup.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import re
+import threading
+import time
+import urllib.parse
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+import requests
+
+from contracts.kit.canaries import CanaryDetector
+from contracts.kit.exchange import Exchange, Reply
+from contracts.kit.violations import (
+    RESPONSE_SCHEMA,
+    SECRET_NON_ECHO,
+    BudgetExhausted,
+    ContractViolation,
+    KitError,
+    Unsafe,
+)
+from contracts.registry import CREDENTIAL_TYPES, redact, validate_response
+
+JSON = Any
+MASK = "***"
+_COLLECTION = re.compile(r"^(?:/v1)?/api/credentials/?$")
+_ITEM = re.compile(r"^(?:/v1)?/api/credentials/(?P<id>[^/]+)(?P<rest>/restore|/permanent)?/?$")
+_ABSENT: Any = object()
+MAX_RECORDED_BODY = 4000
+
+
+def operation_of(method: str, path: str) -> tuple[str, str | None]:
+    """(operation name, credential id) of a request, or ("other", None)."""
+    path = urllib.parse.urlsplit(path).path
+    if _COLLECTION.match(path):
+        return {"GET": "list", "POST": "create"}.get(method, "other"), None
+    match = _ITEM.match(path)
+    if match:
+        rest = match.group("rest") or ""
+        op = {
+            ("GET", ""): "get",
+            ("PUT", ""): "update",
+            ("DELETE", ""): "delete",
+            ("POST", "/restore"): "restore",
+            ("DELETE", "/permanent"): "purge",
+        }.get((method, rest), "other")
+        return op, urllib.parse.unquote(match.group("id"))
+    return "other", None
+
+
+SUCCESS_KIND = {
+    "list": "credential_list",
+    "create": "credential_envelope",
+    "get": "credential_envelope",
+    "update": "credential_envelope",
+    "delete": "delete_result",
+    "restore": "restore_result",
+    "purge": "purge_result",
+}
+
+
+class Budget:
+    """``--max-requests``: shared by every client of a run, with a reserve for cleanup."""
+
+    def __init__(self, limit: int | None) -> None:
+        self.limit = limit
+        self.used = 0
+        self.reserve: Callable[[], int] = lambda: 0
+        self._lock = threading.Lock()
+
+    def spend(self, cleanup: bool = False) -> None:
+        with self._lock:
+            if self.limit is not None:
+                held = 0 if cleanup else self.reserve()
+                if self.used + 1 + held > self.limit:
+                    raise BudgetExhausted(
+                        f"request budget of {self.limit} spent ({self.used} used"
+                        + (f", {held} kept for cleanup)" if held else ")")
+                    )
+            self.used += 1
+
+    @property
+    def remaining(self) -> int | None:
+        return None if self.limit is None else max(0, self.limit - self.used)
+
+
+class Recorder:
+    """Every exchange of a run, and the exchanges of the current Hypothesis example."""
+
+    def __init__(self, keep: int = 20000) -> None:
+        self.exchanges: list[Exchange] = []
+        self.current: list[Exchange] = []
+        self.keep = keep
+        self.count = 0
+        self._lock = threading.Lock()
+        self.listeners: list[Callable[[Exchange], None]] = []
+
+    def next_seq(self) -> int:
+        with self._lock:
+            self.count += 1
+            return self.count
+
+    def add(self, exchange: Exchange) -> None:
+        with self._lock:
+            if len(self.exchanges) < self.keep:
+                self.exchanges.append(exchange)
+            self.current.append(exchange)
+        for listener in self.listeners:
+            listener(exchange)
+
+    def start_sequence(self) -> None:
+        with self._lock:
+            self.current = []
+
+
+class CreatedIds:
+    """Ids this run created (with any key), and ids it made up to probe 404s.
+
+    The kit reads, changes and deletes by id only what is in here.
+    """
+
+    def __init__(self) -> None:
+        self.created: dict[str, str] = {}  # id -> key label of the creator
+        self.live: dict[str, str] = {}  # not purged yet: id -> key label
+        self.fabricated: set[str] = set()
+        self._lock = threading.Lock()
+
+    def allowed(self, cred_id: str) -> bool:
+        return cred_id in self.created or cred_id in self.fabricated
+
+    def add(self, cred_id: str, owner: str) -> None:
+        with self._lock:
+            self.created[cred_id] = owner
+            self.live[cred_id] = owner
+
+    def purged(self, cred_id: str) -> None:
+        with self._lock:
+            self.live.pop(cred_id, None)
+
+    def cleanup_cost(self) -> int:
+        return 2 * len(self.live)
+
+
+def _retry_after(value: str | None, attempt: int) -> float:
+    if value:
+        value = value.strip()
+        if value.isdigit():
+            return float(value)
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            when = None
+        if when is not None:
+            return max(0.0, float(when.timestamp()) - time.time())
+    return min(8.0, 0.25 * 2.0**attempt)
+
+
+class Client:
+    """Bound to a base URL and an API key; see the module docstring."""
+
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str | None,
+        *,
+        detector: CanaryDetector,
+        budget: Budget,
+        recorder: Recorder,
+        ids: CreatedIds,
+        label: str = "primary",
+        session: requests.Session | None = None,
+        timeout: float = 30.0,
+        max_retries: int = 6,
+        max_retry_after: float = 30.0,
+        sleep: Callable[[float], None] = time.sleep,
+        masked_keys: Iterable[str] = (),
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.api_key = api_key
+        self.detector = detector
+        self.budget = budget
+        self.recorder = recorder
+        self.ids = ids
+        self.label = label
+        self.session = session or requests.Session()
+        self.timeout = timeout
+        self.max_retries = max_retries
+        self.max_retry_after = max_retry_after
+        self.sleep = sleep
+        self.masked_keys = {k for k in (api_key, *masked_keys) if k}
+        self.raise_violations = True
+        self.soft_violations: list[ContractViolation] = []
+        self.retries_429 = 0
+
+    # --- masking -----------------------------------------------------------------
+
+    def mask(self, text: str) -> str:
+        for key in self.masked_keys:
+            if key in text:
+                text = text.replace(key, MASK)
+        return self.detector.mask(text)
+
+    def _masked_headers(self, headers: Mapping[str, str]) -> dict[str, str]:
+        out: dict[str, str] = {}
+        for name, value in headers.items():
+            if name.lower() == "authorization":
+                scheme, _, rest = value.partition(" ")
+                out[name] = f"{scheme} {MASK}" if rest else MASK
+            elif name.lower() == "x-planasonix-api-key":
+                out[name] = MASK
+            else:
+                out[name] = self.mask(value)
+        return out
+
+    # --- requests ----------------------------------------------------------------
+
+    def auth_headers(self, key: str | None = _ABSENT) -> dict[str, str]:
+        key = self.api_key if key is _ABSENT else key
+        return {"Authorization": f"Bearer {key}"} if key else {}
+
+    def fabricate_id(self) -> str:
+        """An id no deployment holds (for 404 probes), allowed for this run."""
+        import secrets
+
+        alphabet = "abcdefghijklmnopqrstuvwxyz234567"
+        cred_id = "cred_" + "".join(secrets.choice(alphabet) for _ in range(16))
+        self.ids.fabricated.add(cred_id)
+        return cred_id
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json_body: JSON = _ABSENT,
+        data: bytes | str | None = None,
+        params: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+        key: str | None = _ABSENT,
+        cleanup: bool = False,
+        validate: bool = True,
+        note: str = "",
+    ) -> Reply:
+        """Send one request (retrying 429s) and check its answer; see the module docstring."""
+        method = method.upper()
+        op, cred_id = operation_of(method, path)
+        if cred_id is not None and not self.ids.allowed(cred_id):
+            raise Unsafe(f"refusing to touch {cred_id}: this run did not create it")
+        all_headers: dict[str, str] = {"Accept": "application/json"}
+        all_headers.update(self.auth_headers(key))
+        body_bytes: bytes | None
+        if json_body is not _ABSENT:
+            body_bytes = json.dumps(json_body).encode()
+            all_headers["Content-Type"] = "application/json"
+        elif data is not None:
+            body_bytes = data.encode() if isinstance(data, str) else data
+        else:
+            body_bytes = None
+        all_headers.update(headers or {})
+        url = self.base_url + path
+        if params:
+            url += "?" + urllib.parse.urlencode(params)
+        attempt = 0
+        while True:
+            self.budget.spend(cleanup=cleanup)
+            exchange = Exchange(
+                seq=self.recorder.next_seq(),
+                method=method,
+                url=self.mask(url),
+                request_headers=self._masked_headers(all_headers),
+                request_body=self.mask(body_bytes.decode("utf-8", "replace"))
+                if body_bytes is not None
+                else None,
+                note=note,
+            )
+            started = time.monotonic()
+            try:
+                response = self.session.request(
+                    method, url, data=body_bytes, headers=all_headers, timeout=self.timeout
+                )
+            except requests.RequestException as exc:
+                raise KitError(f"could not reach {self.base_url}: {type(exc).__name__}") from None
+            exchange.elapsed = time.monotonic() - started
+            if response.status_code == 429 and attempt < self.max_retries:
+                wait = min(
+                    self.max_retry_after,
+                    _retry_after(response.headers.get("Retry-After"), attempt),
+                )
+                exchange.status = 429
+                exchange.note = f"rate limited; retrying in {wait:.2f}s"
+                self.recorder.add(exchange)
+                self.retries_429 += 1
+                attempt += 1
+                self.sleep(wait)
+                continue
+            break
+        if response.status_code == 429:
+            raise KitError(f"still rate limited after {attempt} retries")
+        reply = self._reply(response, exchange)
+        self.recorder.add(exchange)
+        self._track(op, cred_id, reply, own_key=key is _ABSENT)
+        problems = self._check(op, reply, validate)
+        if problems:
+            first = problems[0]
+            if self.raise_violations and not cleanup:
+                raise first
+            self.soft_violations.extend(problems)
+        return reply
+
+    def _reply(self, response: requests.Response, exchange: Exchange) -> Reply:
+        text = response.content.decode("utf-8", "replace")
+        try:
+            body = json.loads(text) if text.strip() else None
+        except ValueError:
+            body = _ABSENT
+        exchange.status = response.status_code
+        headers = dict(response.headers)
+        exchange.response_headers = {k: self.mask(v) for k, v in headers.items()}
+        recorded = text if body is _ABSENT else json.dumps(_without_secret_fields(body))
+        exchange.response_body = self.mask(recorded[:MAX_RECORDED_BODY])
+        return Reply(
+            status=response.status_code,
+            headers=response.headers,
+            text=text,
+            body=None if body is _ABSENT else body,
+            exchange=exchange,
+            raw=response,
+        )
+
+    def _track(self, op: str, cred_id: str | None, reply: Reply, own_key: bool) -> None:
+        if op == "create" and reply.ok and isinstance(reply.data, dict):
+            new_id = reply.data.get("id")
+            if isinstance(new_id, str):
+                # Even a create with a foreign key made something this run must remove.
+                self.ids.add(new_id, self.label if own_key else "unknown")
+        elif op == "purge" and cred_id is not None and own_key:
+            owner = self.ids.created.get(cred_id)
+            if reply.ok or (reply.status == 404 and owner == self.label):
+                self.ids.purged(cred_id)
+
+    def _check(self, op: str, reply: Reply, validate: bool) -> list[ContractViolation]:
+        problems: list[ContractViolation] = []
+        leaks = self.detector.scan(reply.text, "body") + self.detector.scan_headers(
+            reply.headers.items()
+        )
+        if leaks:
+            reply.exchange.response_body = "<withheld: it contains a secret the kit sent>"
+            reply.exchange.response_headers = {
+                k: ("<withheld>" if any(leak.where == f"header {k}" for leak in leaks) else v)
+                for k, v in reply.exchange.response_headers.items()
+            }
+            problems.append(
+                ContractViolation(
+                    SECRET_NON_ECHO,
+                    f"{op} answered {reply.status} with a secret the kit sent: "
+                    + "; ".join(sorted({str(leak) for leak in leaks})),
+                    reply.exchange,
+                )
+            )
+        if validate:
+            problems.extend(self._schema_problems(op, reply))
+        return problems
+
+    def _schema_problems(self, op: str, reply: Reply) -> list[ContractViolation]:
+        if op == "other":
+            return []
+        if reply.ok:
+            kind = SUCCESS_KIND[op]
+        elif reply.status >= 400:
+            kind = "error"
+        else:
+            return []
+        if reply.body is None:
+            what = "no JSON body" if not reply.text.strip() else "a body that is not JSON"
+            return [
+                ContractViolation(
+                    RESPONSE_SCHEMA, f"{op} answered {reply.status} with {what}", reply.exchange
+                )
+            ]
+        errors = validate_response(kind, reply.body)
+        if not errors:
+            return []
+        return [
+            ContractViolation(
+                RESPONSE_SCHEMA,
+                f"{op} answered {reply.status} with a body that is not a valid {kind}: "
+                + "; ".join(str(e) for e in errors[:5]),
+                reply.exchange,
+            )
+        ]
+
+    # --- the API -------------------------------------------------------------------
+
+    def list(self, params: Mapping[str, Any] | None = None, **kw: Any) -> Reply:
+        return self.request("GET", "/api/credentials", params=params, **kw)
+
+    def create(self, body: JSON, **kw: Any) -> Reply:
+        return self.request("POST", "/api/credentials", json_body=body, **kw)
+
+    def get(self, cred_id: str, **kw: Any) -> Reply:
+        return self.request("GET", f"/api/credentials/{cred_id}", **kw)
+
+    def update(self, cred_id: str, body: JSON, **kw: Any) -> Reply:
+        return self.request("PUT", f"/api/credentials/{cred_id}", json_body=body, **kw)
+
+    def delete(self, cred_id: str, **kw: Any) -> Reply:
+        return self.request("DELETE", f"/api/credentials/{cred_id}", **kw)
+
+    def restore(self, cred_id: str, **kw: Any) -> Reply:
+        return self.request("POST", f"/api/credentials/{cred_id}/restore", **kw)
+
+    def purge(self, cred_id: str, **kw: Any) -> Reply:
+        return self.request("DELETE", f"/api/credentials/{cred_id}/permanent", **kw)
+
+    def remove(self, cred_id: str) -> bool:
+        """Soft-delete then purge ``cred_id`` for cleanup; True when it is gone."""
+        self.request("DELETE", f"/api/credentials/{cred_id}", cleanup=True, note="cleanup")
+        reply = self.request(
+            "DELETE", f"/api/credentials/{cred_id}/permanent", cleanup=True, note="cleanup"
+        )
+        return reply.ok or reply.status == 404
+
+
+def _without_secret_fields(body: Any) -> Any:
+    """A response body as the record keeps it: every credential's config redacted.
+
+    A deployment that echoes secrets may echo those of credentials the kit did
+    not create, real ones, which its canary masking cannot know; the report
+    must not carry them. Leak detection reads the untouched answer.
+    """
+    if isinstance(body, list):
+        return [_without_secret_fields(item) for item in body]
+    if isinstance(body, dict):
+        out = {key: _without_secret_fields(value) for key, value in body.items()}
+        type_, config = body.get("type"), body.get("config")
+        if type_ in CREDENTIAL_TYPES and isinstance(config, dict):
+            out["config"] = redact(type_, config)
+        return out
+    return body

@@ -1,0 +1,121 @@
+"""What every check of one run shares: clients, canaries, learned choices, settings."""
+
+from __future__ import annotations
+
+import itertools
+import secrets
+from dataclasses import dataclass, field
+
+from contracts.kit.canaries import CanaryDetector, CanaryFactory
+from contracts.kit.client import Budget, Client, CreatedIds, Recorder
+from contracts.kit.model import Choices
+
+
+def run_prefix() -> str:
+    """A name prefix unique to one run: every credential the run creates starts with it."""
+    return "plnx-contract-" + secrets.token_hex(4) + "-"
+
+
+@dataclass
+class Settings:
+    max_examples: int = 25
+    step_count: int = 12
+    seed: int | None = None
+    read_only: bool = False
+    schemathesis_examples: int = 5
+
+
+@dataclass
+class KitContext:
+    client: Client
+    prefix: str
+    factory: CanaryFactory
+    recorder: Recorder
+    budget: Budget
+    ids: CreatedIds
+    settings: Settings = field(default_factory=Settings)
+    second: Client | None = None
+    choices: Choices = field(default_factory=Choices)
+    _counter: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+
+    @property
+    def detector(self) -> CanaryDetector:
+        return self.factory.detector
+
+    def sub_prefix(self, tag: str) -> str:
+        """A fresh prefix under the run's one, for one test sequence or check."""
+        return f"{self.prefix}{tag}{next(self._counter)}-"
+
+    def clients(self) -> list[Client]:
+        return [c for c in (self.client, self.second) if c is not None]
+
+    @classmethod
+    def build(
+        cls,
+        base_url: str,
+        api_key: str,
+        *,
+        second_api_key: str | None = None,
+        max_requests: int | None = None,
+        settings: Settings | None = None,
+        prefix: str | None = None,
+        timeout: float = 30.0,
+        max_retry_after: float = 30.0,
+    ) -> KitContext:
+        detector = CanaryDetector()
+        factory = CanaryFactory(detector)
+        budget = Budget(max_requests)
+        recorder = Recorder()
+        ids = CreatedIds()
+        budget.reserve = ids.cleanup_cost
+        keys = [k for k in (api_key, second_api_key) if k]
+
+        def make(key: str, label: str) -> Client:
+            return Client(
+                base_url,
+                key,
+                detector=detector,
+                budget=budget,
+                recorder=recorder,
+                ids=ids,
+                label=label,
+                timeout=timeout,
+                max_retry_after=max_retry_after,
+                masked_keys=keys,
+            )
+
+        return cls(
+            client=make(api_key, "primary"),
+            second=make(second_api_key, "second") if second_api_key else None,
+            prefix=prefix or run_prefix(),
+            factory=factory,
+            recorder=recorder,
+            budget=budget,
+            ids=ids,
+            settings=settings or Settings(),
+        )
+
+    def cleanup(self) -> list[str]:
+        """Purge every credential this run created and has not purged; returns leftovers.
+
+        A credential made with a foreign key (a deployment that ignored it) has
+        no known owner: every client of the run tries it.
+        """
+        leftovers: list[str] = []
+        by_label = {c.label: c for c in self.clients()}
+        for cred_id, owner in list(self.ids.live.items()):
+            owner_client = by_label.get(owner)
+            candidates = [owner_client] if owner_client else self.clients()
+            gone = False
+            for client in candidates:
+                try:
+                    gone = client.remove(cred_id)
+                except Exception:  # cleanup goes on whatever one call does
+                    gone = False
+                if gone and owner_client is not None:
+                    break
+            if gone:
+                self.ids.purged(cred_id)
+            else:
+                leftovers.append(cred_id)
+        return leftovers

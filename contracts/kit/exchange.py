@@ -1,0 +1,79 @@
+"""What the kit records of one request: plain data, shared by the client and the reports.
+
+Its own module, below :mod:`contracts.kit.client` and :mod:`contracts.kit.violations`,
+so that a violation can carry the exchange that shows it without the violations
+module importing the client, which raises violations.
+"""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import requests
+
+JSON = Any
+
+
+@dataclass
+class Exchange:
+    """One request and its answer, as recorded: key and canaries masked."""
+
+    seq: int
+    method: str
+    url: str
+    request_headers: dict[str, str]
+    request_body: str | None
+    status: int = 0
+    response_headers: dict[str, str] = field(default_factory=dict)
+    response_body: str = ""
+    elapsed: float = 0.0
+    note: str = ""
+
+    def curl(self) -> str:
+        parts = ["curl", "-sS", "-X", self.method]
+        for name, value in self.request_headers.items():
+            if name.lower() in ("authorization", "x-planasonix-api-key", "content-type"):
+                parts += ["-H", f"{name}: {value}"]
+        if self.request_body is not None:
+            parts += ["--data-raw", self.request_body]
+        parts.append(self.url)
+        line = " ".join(shlex.quote(p) for p in parts)
+        return f"{line}    # -> {self.status}" if self.status else line
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "seq": self.seq,
+            "method": self.method,
+            "url": self.url,
+            "request_headers": self.request_headers,
+            "request_body": self.request_body,
+            "status": self.status,
+            "response_headers": self.response_headers,
+            "response_body": self.response_body,
+            "elapsed": round(self.elapsed, 4),
+            "note": self.note,
+            "curl": self.curl(),
+        }
+
+
+@dataclass
+class Reply:
+    """A response as the checks see it."""
+
+    status: int
+    headers: Mapping[str, str]
+    text: str
+    body: JSON
+    exchange: Exchange
+    raw: requests.Response | None = None
+
+    @property
+    def ok(self) -> bool:
+        return 200 <= self.status < 300
+
+    @property
+    def data(self) -> JSON:
+        return self.body.get("data") if isinstance(self.body, dict) else None

@@ -1,0 +1,50 @@
+"""Walking a whole listing, page by page: used by the scripted walk and the state machine.
+
+Its own module so that :mod:`contracts.kit.scenario` and :mod:`contracts.kit.stateful`
+share it without importing each other (stateful runs the scenario first).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from contracts.kit.client import Client
+from contracts.kit.exchange import Reply
+from contracts.kit.violations import PAGINATION, ContractViolation
+
+JSON = Any
+MAX_PAGES = 1000
+
+
+def walk(
+    client: Client, params: dict[str, Any] | None = None, max_pages: int = MAX_PAGES
+) -> tuple[list[JSON], Reply]:
+    """Every item of a listing, following cursors; repeats and loops are violations."""
+    params = dict(params or {})
+    items: list[JSON] = []
+    seen_ids: set[str] = set()
+    seen_cursors: set[str] = set()
+    for _ in range(max_pages):
+        reply = client.list(params)
+        if reply.status != 200:
+            raise ContractViolation(
+                PAGINATION, f"list answered {reply.status}, expected 200", reply.exchange
+            )
+        page = reply.data if isinstance(reply.data, list) else []
+        for item in page:
+            item_id = item.get("id") if isinstance(item, dict) else None
+            if isinstance(item_id, str):
+                if item_id in seen_ids:
+                    raise ContractViolation(
+                        PAGINATION, "a listing repeated an item on a later page", reply.exchange
+                    )
+                seen_ids.add(item_id)
+            items.append(item)
+        cursor = (reply.body.get("meta") or {}).get("page", {}).get("cursor")
+        if not cursor:
+            return items, reply
+        if cursor in seen_cursors:
+            raise ContractViolation(PAGINATION, "a listing's cursors loop", reply.exchange)
+        seen_cursors.add(cursor)
+        params["cursor"] = cursor
+    raise ContractViolation(PAGINATION, f"a listing did not end within {max_pages} pages")

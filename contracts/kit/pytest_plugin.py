@@ -1,0 +1,61 @@
+"""pytest plugin: the contract checks as pytest tests.
+
+``pytest --pyargs contracts --contract-base-url URL --contract-api-key KEY``
+runs the same checks as ``planasonix-contract run``, one test per check.
+Loaded for every pytest run through the ``pytest11`` entry point, it only
+adds options and a fixture; without ``--contract-base-url`` those tests skip.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from typing import Any
+
+import pytest
+
+from contracts.kit.context import KitContext, Settings
+from contracts.kit.runner import Runner, RunResult
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("planasonix-contract", "Planasonix contract kit")
+    group.addoption("--contract-base-url", default=None, help="deployment to check")
+    group.addoption(
+        "--contract-api-key",
+        default=os.environ.get("PLANASONIX_API_KEY"),
+        help="API key of the deployment",
+    )
+    group.addoption("--contract-second-api-key", default=None, help="a key of another workspace")
+    group.addoption("--contract-max-examples", type=int, default=25)
+    group.addoption("--contract-seed", type=int, default=None)
+    group.addoption("--contract-max-requests", type=int, default=None)
+    group.addoption("--contract-read-only", action="store_true", default=False)
+
+
+@pytest.fixture(scope="session")
+def contract_result(request: pytest.FixtureRequest) -> RunResult:
+    """One run of every check against ``--contract-base-url`` (skips without it)."""
+    option: Any = request.config.getoption
+    base_url = option("--contract-base-url")
+    if not base_url:
+        pytest.skip("no --contract-base-url given")
+    api_key = option("--contract-api-key")
+    if not api_key:
+        pytest.skip("no --contract-api-key given")
+    ctx = KitContext.build(
+        base_url,
+        api_key,
+        second_api_key=option("--contract-second-api-key"),
+        max_requests=option("--contract-max-requests"),
+        settings=Settings(
+            max_examples=option("--contract-max-examples"),
+            seed=option("--contract-seed"),
+            read_only=option("--contract-read-only"),
+        ),
+    )
+    out = io.StringIO()
+    result = Runner(ctx, out=out).run()
+    if result.error:
+        pytest.fail(f"the contract run could not complete: {result.error}\n{out.getvalue()}")
+    return result

@@ -1,0 +1,348 @@
+"""Runs the checks against one deployment and reports: the engine behind the CLI.
+
+Phases run in order; each stops at its first violation and the next phase
+goes on. Whatever happens (a violation, an error, Ctrl-C, SIGTERM turned into
+:class:`Interrupted`), what the run created is purged at the end.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+import xml.etree.ElementTree as ET
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+from hypothesis.errors import Flaky
+
+from contracts.kit.context import KitContext
+from contracts.kit.exchange import Exchange
+from contracts.kit.violations import (
+    AUTH_ISOLATION,
+    CHECKS,
+    LIFECYCLE,
+    PAGINATION,
+    SCHEMATHESIS,
+    SECRET_NON_ECHO,
+    BudgetExhausted,
+    ContractViolation,
+    Finding,
+    KitError,
+)
+
+EXIT_OK = 0
+EXIT_VIOLATIONS = 1
+EXIT_ERROR = 2
+PhaseFn = Callable[[KitContext], None]
+
+
+class Interrupted(BaseException):
+    """SIGTERM, raised in the main thread so cleanup still runs."""
+
+
+@dataclass
+class PhaseResult:
+    name: str
+    status: str  # passed | failed | skipped | error
+    requests: int = 0
+    seconds: float = 0.0
+    note: str = ""
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "status": self.status,
+            "requests": self.requests,
+            "seconds": round(self.seconds, 3),
+            "note": self.note,
+        }
+
+
+@dataclass
+class RunResult:
+    base_url: str
+    prefix: str
+    exit_code: int = EXIT_OK
+    error: str = ""
+    findings: list[Finding] = field(default_factory=list)
+    phases: list[PhaseResult] = field(default_factory=list)
+    choices: dict[str, str] = field(default_factory=dict)
+    requests: int = 0
+    seconds: float = 0.0
+    leftovers: list[str] = field(default_factory=list)
+    exchanges: list[dict[str, Any]] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "base_url": self.base_url,
+            "prefix": self.prefix,
+            "exit_code": self.exit_code,
+            "conformant": self.exit_code == EXIT_OK,
+            "error": self.error,
+            "findings": [f.as_json() for f in self.findings],
+            "phases": [p.as_json() for p in self.phases],
+            "learned_choices": self.choices,
+            "requests": self.requests,
+            "seconds": round(self.seconds, 3),
+            "leftovers": self.leftovers,
+            "exchanges": self.exchanges,
+        }
+
+    def checks_failed(self) -> set[str]:
+        return {f.check for f in self.findings}
+
+
+def default_phases(read_only: bool) -> list[tuple[str, PhaseFn]]:
+    from contracts.kit.checks import check_auth_isolation, check_pagination, check_secret_non_echo
+    from contracts.kit.schemathesis_phase import run_schemathesis
+    from contracts.kit.stateful import run_lifecycle
+
+    phases: list[tuple[str, PhaseFn]] = [
+        (AUTH_ISOLATION, check_auth_isolation),
+        (SECRET_NON_ECHO, check_secret_non_echo),
+        (PAGINATION, check_pagination),
+        (LIFECYCLE, run_lifecycle),
+        (SCHEMATHESIS, run_schemathesis),
+    ]
+    if read_only:
+        skip = {SECRET_NON_ECHO, LIFECYCLE}
+        phases = [(n, f) for n, f in phases if n not in skip]
+    return phases
+
+
+def _finding(exc: ContractViolation, phase: str) -> Finding:
+    sequence = list(exc.sequence)
+    if not sequence and exc.exchange is not None:
+        sequence = [exc.exchange.curl()]
+    return Finding(exc.check, exc.message, phase, sequence, list(exc.details))
+
+
+def _unwrap(exc: BaseException) -> ContractViolation | None:
+    """The violation behind ``exc``: itself, its cause, or one in an exception group."""
+    found = _find(exc, ContractViolation)
+    return found if isinstance(found, ContractViolation) else None
+
+
+class Runner:
+    def __init__(
+        self,
+        ctx: KitContext,
+        *,
+        out: TextIO | None = None,
+        phases: list[tuple[str, PhaseFn]] | None = None,
+        only: set[str] | None = None,
+    ) -> None:
+        self.ctx = ctx
+        self.out = out if out is not None else sys.stdout
+        self.phases = phases if phases is not None else default_phases(ctx.settings.read_only)
+        if only:
+            self.phases = [(n, f) for n, f in self.phases if n in only]
+        self.result = RunResult(base_url=ctx.client.base_url, prefix=ctx.prefix)
+        if getattr(self.out, "isatty", lambda: False)():
+            ctx.recorder.listeners.append(self._progress)
+
+    def _progress(self, exchange: Exchange) -> None:
+        if exchange.seq % 25 == 0:
+            print(f"\r      {exchange.seq} requests ...", end="", file=self.out, flush=True)
+
+    def say(self, text: str) -> None:
+        if getattr(self.out, "isatty", lambda: False)():
+            text = "\r\033[K" + text
+        print(text, file=self.out, flush=True)
+
+    def preflight(self) -> None:
+        """The key must work before anything else runs."""
+        for client in self.ctx.clients():
+            reply = client.list({"limit": 1})
+            if reply.status in (401, 403):
+                raise KitError(
+                    f"the {client.label} API key was rejected ({reply.status}); "
+                    "check --api-key / --second-api-key"
+                )
+            if reply.status != 200:
+                raise KitError(f"listing credentials answered {reply.status}; cannot run")
+
+    def run(self) -> RunResult:
+        started = time.monotonic()
+        result = self.result
+        total = len(self.phases)
+        self.say(
+            f"planasonix-contract: {self.ctx.client.base_url}  prefix {self.ctx.prefix}  "
+            f"budget {self.ctx.budget.limit or 'unlimited'}"
+        )
+        try:
+            try:
+                self.preflight()
+            except ContractViolation as exc:
+                result.findings.append(_finding(exc, "preflight"))
+            for index, (name, phase) in enumerate(self.phases, 1):
+                self._run_phase(index, total, name, phase)
+                if result.error:
+                    break
+        except KitError as exc:
+            result.error = str(exc)
+        except (KeyboardInterrupt, Interrupted) as exc:
+            result.error = "interrupted" + (" (SIGTERM)" if isinstance(exc, Interrupted) else "")
+            self.say(f"\n{result.error}: cleaning up")
+        finally:
+            self._cleanup()
+        result.seconds = time.monotonic() - started
+        result.requests = self.ctx.budget.used
+        result.choices = self.ctx.choices.as_json()
+        result.exchanges = [e.as_json() for e in self.ctx.recorder.exchanges[-3000:]]
+        for client in self.ctx.clients():
+            for soft in client.soft_violations:
+                result.findings.append(_finding(soft, "cleanup"))
+        skipped = [p.name for p in result.phases if p.status == "skipped"]
+        if result.error:
+            result.exit_code = EXIT_ERROR
+        elif result.findings:
+            result.exit_code = EXIT_VIOLATIONS
+        elif skipped:
+            # Nothing wrong seen, but not every check ran: not a verdict of conformance.
+            result.error = "request budget spent before these checks ran: " + ", ".join(skipped)
+            result.exit_code = EXIT_ERROR
+        else:
+            result.exit_code = EXIT_OK
+        self.summary()
+        return result
+
+    def _run_phase(self, index: int, total: int, name: str, phase: PhaseFn) -> None:
+        result = self.result
+        self.say(f"[{index}/{total}] {name} ...")
+        before = self.ctx.budget.used
+        started = time.monotonic()
+        outcome = PhaseResult(name, "passed")
+        try:
+            phase(self.ctx)
+        except BudgetExhausted as exc:
+            outcome.status, outcome.note = "skipped", str(exc)
+        except ContractViolation as exc:
+            outcome.status = "failed"
+            result.findings.append(_finding(exc, name))
+        except KitError:
+            outcome.status = "error"
+            raise
+        except Flaky as exc:
+            violation = _unwrap(exc)
+            outcome.status = "failed"
+            if violation is not None:
+                finding = _finding(violation, name)
+                if name == LIFECYCLE:
+                    finding.details.append("the deployment answered inconsistently on replay")
+            else:
+                finding = Finding(name, f"inconsistent answers on replay: {exc}", name)
+            result.findings.append(finding)
+        except Exception as exc:
+            violation = _unwrap(exc)
+            if violation is None:
+                inner = exc
+                budget = isinstance(exc, BudgetExhausted) or _find(exc, BudgetExhausted)
+                if budget:
+                    outcome.status, outcome.note = "skipped", "request budget spent"
+                else:
+                    kit = _find(exc, KitError)
+                    if kit is not None:
+                        outcome.status = "error"
+                        raise kit from None
+                    outcome.status, outcome.note = "error", f"{type(inner).__name__}: {inner}"
+                    result.error = f"{name} could not run: {type(inner).__name__}: {inner}"
+            else:
+                outcome.status = "failed"
+                result.findings.append(_finding(violation, name))
+        finally:
+            outcome.requests = self.ctx.budget.used - before
+            outcome.seconds = time.monotonic() - started
+            result.phases.append(outcome)
+            self.say(
+                f"      {outcome.status}  ({outcome.requests} requests, {outcome.seconds:.1f}s)"
+                + (f"  {outcome.note}" if outcome.note else "")
+            )
+
+    def _cleanup(self) -> None:
+        if not self.ctx.ids.live:
+            return
+        self.say(f"cleanup: purging {len(self.ctx.ids.live)} credential(s) this run created")
+        self.result.leftovers = self.ctx.cleanup()
+        if self.result.leftovers:
+            self.say(
+                f"cleanup: {len(self.result.leftovers)} left behind; run "
+                f"`planasonix-contract cleanup --prefix {self.ctx.prefix}`"
+            )
+
+    def summary(self) -> None:
+        result = self.result
+        self.say("")
+        for finding in result.findings:
+            self.say(f"VIOLATION [{finding.check}] (phase {finding.phase}): {finding.message}")
+            for detail in finding.details:
+                self.say(f"    {detail}")
+            if finding.sequence:
+                self.say("    shortest failing sequence (key and secrets masked):")
+                for line in finding.sequence:
+                    self.say(f"      {line}")
+        if result.choices:
+            self.say("learned implementation choices:")
+            for situation, answer in result.choices.items():
+                self.say(f"    {situation}: {answer}")
+        verdict = {EXIT_OK: "CONFORMANT", EXIT_VIOLATIONS: "VIOLATIONS FOUND"}.get(
+            result.exit_code, "COULD NOT RUN"
+        )
+        failed = ", ".join(sorted(result.checks_failed())) or "none"
+        self.say(
+            f"{verdict}: {len(result.findings)} violation(s) [{failed}]; "
+            f"{self.ctx.budget.used} requests in {result.seconds:.1f}s"
+            + (f"; error: {result.error}" if result.error else "")
+        )
+
+
+def _find(exc: BaseException, kind: type[BaseException]) -> BaseException | None:
+    """The first ``kind`` in ``exc``, its causes and contexts, or its exception groups."""
+    todo: list[BaseException] = [exc]
+    seen: set[int] = set()
+    while todo:
+        current = todo.pop(0)
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, kind):
+            return current
+        if isinstance(current, BaseExceptionGroup):
+            todo.extend(current.exceptions)
+        todo.extend(x for x in (current.__cause__, current.__context__) if x is not None)
+    return None
+
+
+def write_report(result: RunResult, path: str | Path) -> None:
+    Path(path).write_text(json.dumps(result.as_json(), indent=2), encoding="utf-8")
+
+
+def write_junit(result: RunResult, path: str | Path) -> None:
+    """One test case per check; failures carry the message and the curl sequence."""
+    phases = {p.name: p for p in result.phases}
+    suite = ET.Element(
+        "testsuite",
+        name="planasonix-contract",
+        tests=str(len(CHECKS)),
+        failures=str(len(result.checks_failed())),
+        errors="1" if result.exit_code == EXIT_ERROR else "0",
+        time=f"{result.seconds:.3f}",
+    )
+    for check, description in CHECKS.items():
+        case = ET.SubElement(suite, "testcase", classname="contract", name=check)
+        ET.SubElement(case, "system-out").text = description
+        found = [f for f in result.findings if f.check == check]
+        if found:
+            for finding in found:
+                failure = ET.SubElement(case, "failure", message=finding.message)
+                failure.text = "\n".join([*finding.details, *finding.sequence])
+        elif check in phases and phases[check].status == "skipped":
+            ET.SubElement(case, "skipped", message=phases[check].note or "skipped")
+        elif check in phases and phases[check].status == "error":
+            ET.SubElement(case, "error", message=phases[check].note or result.error)
+    if result.error:
+        ET.SubElement(suite, "system-err").text = result.error
+    ET.ElementTree(suite).write(path, encoding="utf-8", xml_declaration=True)

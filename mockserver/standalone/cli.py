@@ -1,0 +1,286 @@
+"""`planasonix-mock serve`: the fake on a real WSGI server (waitress, threads).
+
+Prints the address it listens on (also with `--port 0`, which picks a free
+port), logs one line per request (method, path, status, duration; never a
+body, a query string or a header) and stops cleanly on Ctrl-C and SIGTERM.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import json
+import logging
+import os
+import signal
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from types import FrameType
+from typing import Any, Final
+
+from waitress import create_server
+
+from ..app import FakeConfig, create_app
+from ..auth import DEV_KEY, DEV_USER, DEV_WORKSPACE, READ_ONLY, Keyring
+from ..journal import JournalRecord
+from ..seed import SeedError, load_fixtures_file
+from ..state import get_state
+from ..store import CredentialStore
+from . import cors, install, persistence, ratelimit
+from .handle import StandaloneOptions
+from .persistence import StateFileError
+
+access_log = logging.getLogger("planasonix.access")
+
+
+# --- the standalone flags ------------------------------------------------------------------------
+
+ADMIN_TOKEN_ENV: Final = "PLANASONIX_ADMIN_TOKEN"
+
+
+class SetupError(Exception):
+    """A flag combination `serve` refuses; the message never quotes a token or key."""
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The `serve` flags of the standalone features."""
+    group = parser.add_argument_group("frontend development")
+    group.add_argument(
+        "--cors-origin",
+        action="append",
+        default=[],
+        metavar="ORIGIN",
+        help="allow only this origin (e.g. http://localhost:3000); repeatable; default: any",
+    )
+    group.add_argument("--no-cors", action="store_true", help="send no CORS headers at all")
+    group.add_argument(
+        "--admin-token",
+        default=None,
+        metavar="TOKEN",
+        help=f"require TOKEN for /_mock/ (X-Mock-Admin-Token or Bearer); env {ADMIN_TOKEN_ENV}",
+    )
+    group.add_argument(
+        "--no-control-plane", action="store_true", help="do not serve /_mock/ at all"
+    )
+    group.add_argument(
+        "--rate-limit", default=None, metavar="N/min", help="limit each API key, e.g. 60/min"
+    )
+    group.add_argument(
+        "--state-file", default=None, metavar="PATH", help="keep state in PATH across restarts"
+    )
+    group.add_argument(
+        "--state-key",
+        default=None,
+        metavar="PASSPHRASE",
+        help=f"encrypt secrets in the state file; env {persistence.STATE_KEY_ENV} (preferred)",
+    )
+
+
+def options_from_args(
+    args: argparse.Namespace, environ: Mapping[str, str] | None = None
+) -> StandaloneOptions:
+    """Options from parsed `serve` flags (and the environment); SetupError when invalid."""
+    env = os.environ if environ is None else environ
+    try:
+        origins = tuple(cors.normalize_origin(origin) for origin in args.cors_origin)
+    except ValueError as error:
+        raise SetupError(f"--cors-origin: {error}") from None
+    try:
+        rate = ratelimit.parse_rate_limit(args.rate_limit) if args.rate_limit else None
+    except ValueError as error:
+        raise SetupError(f"--rate-limit: {error}") from None
+    token = args.admin_token or env.get(ADMIN_TOKEN_ENV) or None
+    if token is not None and not 8 <= len(token) <= 512:
+        raise SetupError("the admin token must be 8-512 characters")
+    seed_data = None
+    if args.seed:
+        try:
+            seed_data = json.loads(Path(args.seed).read_text(encoding="utf-8"))
+        except (OSError, ValueError) as error:
+            raise SetupError(f"{args.seed}: cannot read: {type(error).__name__}") from None
+    return StandaloneOptions(
+        control_plane=not args.no_control_plane,
+        admin_token=token,
+        cors=not args.no_cors,
+        cors_origins=origins,
+        rate_limit=rate,
+        state_file=args.state_file,
+        state_key=args.state_key or env.get(persistence.STATE_KEY_ENV) or None,
+        seed_data=seed_data,
+    )
+
+
+def is_loopback(host: str) -> bool:
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False  # a host name other than localhost: assume it is reachable
+
+
+def check_exposure(host: str, options: StandaloneOptions) -> None:
+    """Refuse an open control plane on an address other machines can reach."""
+    if options.control_plane and options.admin_token is None and not is_loopback(host):
+        raise SetupError(
+            f"refusing to listen on {host} with the /_mock/ control plane open: "
+            f"set --admin-token (or {ADMIN_TOKEN_ENV}), pass --no-control-plane, "
+            "or listen on 127.0.0.1"
+        )
+
+
+# --- serve ----------------------------------------------------------------------------
+
+
+def _key_pair(text: str) -> tuple[str, str]:
+    key, sep, workspace = text.partition("=")
+    if not sep or not key or not workspace:
+        # Never echo the argument: it is a key.
+        raise argparse.ArgumentTypeError("expected KEY=WORKSPACE")
+    return key, workspace
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="planasonix-mock", description="In-memory fake of the Planasonix Credentials API."
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="serve the fake over HTTP")
+    serve.add_argument("--host", default="127.0.0.1", help="interface (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8080, help="port; 0 picks a free one")
+    serve.add_argument("--seed", metavar="FILE", help="fixtures file to load at start")
+    serve.add_argument(
+        "--api-key",
+        action="append",
+        default=[],
+        type=_key_pair,
+        metavar="KEY=WORKSPACE",
+        help="accept KEY (read and write) for WORKSPACE; repeatable",
+    )
+    serve.add_argument(
+        "--read-only-key",
+        action="append",
+        default=[],
+        type=_key_pair,
+        metavar="KEY=WORKSPACE",
+        help="accept KEY (connections:read only) for WORKSPACE; repeatable",
+    )
+    serve.add_argument("--id-seed", type=int, default=None, help="seed for reproducible ids")
+    serve.add_argument("--threads", type=int, default=8, help="worker threads (default 8)")
+    add_arguments(serve)
+    return parser
+
+
+def _log_request(record: JournalRecord) -> None:
+    access_log.info(
+        "%s %s %d %.1fms", record.method, record.path, record.status, record.duration_ms
+    )
+
+
+def _stop(signum: int, frame: FrameType | None) -> None:
+    # waitress's run loop treats SystemExit as "close the sockets and return".
+    raise SystemExit(0)
+
+
+WAITRESS_MAX_BODY = 1024 * 1024
+
+
+def serve(args: argparse.Namespace) -> int:
+    try:
+        options = options_from_args(args)
+        check_exposure(args.host, options)
+    except SetupError as error:
+        print(f"planasonix-mock: {error}", file=sys.stderr)
+        return 2
+    config = FakeConfig(seed=args.id_seed)
+    store = CredentialStore(seed=args.id_seed)
+    keyring = Keyring()
+    first_workspace = DEV_WORKSPACE
+    try:
+        for key, workspace in args.api_key:
+            keyring.add(key, workspace)
+        for key, workspace in args.read_only_key:
+            keyring.add(key, workspace, scopes=READ_ONLY)
+    except ValueError as error:
+        print(f"planasonix-mock: invalid key option: {error}", file=sys.stderr)
+        return 2
+    configured_keys = len(keyring) > 0
+    if args.seed:
+        try:
+            summary = load_fixtures_file(args.seed, store, keyring)
+        except SeedError as error:
+            print(f"planasonix-mock: {args.seed}: {error}", file=sys.stderr)
+            return 2
+        if summary.workspaces:
+            first_workspace = summary.workspaces[0]
+        print(
+            f"Loaded {summary.credentials} credentials and {summary.keys} keys "
+            f"in {len(summary.workspaces)} workspaces from {args.seed}",
+            flush=True,
+        )
+    if not configured_keys:
+        # No key on the command line: the documented dev key, bound to the
+        # first seeded workspace so `make serve` shows the demo data with it.
+        keyring.add(DEV_KEY, first_workspace, user_id=DEV_USER)
+
+    try:
+        app = create_app(store, keyring=keyring, config=config)
+        install(app, options)
+    except StateFileError as error:
+        print(f"planasonix-mock: {args.state_file}: {error}", file=sys.stderr)
+        return 2
+    if options.state_file is not None:
+        print(f"State file {args.state_file}: {len(store)} credentials", flush=True)
+    get_state(app).journal.subscribe(_log_request)
+    # The app answers bodies over its limit with a JSON 413; waitress refuses
+    # absurd ones (over 1 MiB) itself, before buffering them.
+    server: Any = create_server(
+        app,
+        host=args.host,
+        port=args.port,
+        threads=args.threads,
+        max_request_body_size=WAITRESS_MAX_BODY,
+    )
+    host, port = (
+        (server.effective_host, server.effective_port)
+        if hasattr(server, "effective_port")
+        else server.effective_listen[0]
+    )
+    display_host = f"[{host}]" if ":" in str(host) else host
+    base = f"http://{display_host}:{port}"
+    # Handlers go in before the address is printed: whoever reads it may
+    # signal at once, and SystemExit before run() is still a clean exit.
+    previous = {sig: signal.signal(sig, _stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        banner = [f"Listening on {base}"]
+        if options.control_plane:
+            banner.append(f"Dashboard: {base}/_mock/")
+        if not configured_keys:
+            banner.append(f"Development key: {DEV_KEY} (workspace {first_workspace})")
+            banner.append(f"Try: curl -H 'Authorization: Bearer {DEV_KEY}' {base}/api/credentials")
+        # One write: a reader that signals as soon as it sees the address
+        # still gets the whole banner.
+        print("\n".join(banner), flush=True)
+        server.run()
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    print("Stopped.", flush=True)
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stdout, force=True
+    )
+    # waitress logs its own banner and queue warnings; keep them, at WARNING.
+    logging.getLogger("waitress").setLevel(logging.WARNING)
+    if args.command == "serve":
+        return serve(args)
+    return 2  # pragma: no cover - argparse rejects unknown commands
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,74 @@
+"""What one fake owns, and how code running inside a request finds it.
+
+Lives below the app factory and the routes so both (and every extension)
+can reach the state without importing each other.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Final
+
+from flask import Flask, current_app
+
+from .auth import Keyring
+from .journal import Journal
+from .pagination import CursorSigner
+from .store import CredentialStore
+
+EXTENSION_KEY: Final = "planasonix"
+
+
+@dataclass
+class FakeConfig:
+    """Knobs of one fake. Defaults are the fake's documented choices."""
+
+    max_body_bytes: int = 64 * 1024
+    max_json_depth: int = 32
+    journal_size: int = 1000
+    seed: int | None = None
+
+
+@dataclass
+class FakeState:
+    """Everything one fake owns; `app.extensions["planasonix"]`."""
+
+    store: CredentialStore
+    keyring: Keyring
+    journal: Journal
+    cursors: CursorSigner
+    config: FakeConfig
+    new_request_id: Callable[[], str] = field(default=lambda: "req_" + uuid.uuid4().hex)
+
+
+def new_state(
+    *,
+    store: CredentialStore,
+    keyring: Keyring,
+    journal: Journal,
+    config: FakeConfig,
+) -> FakeState:
+    """A `FakeState`; with `config.seed` set, its cursor key is reproducible too."""
+    cursor_key = (
+        hashlib.sha256(f"planasonix-cursor:{config.seed}".encode()).digest()
+        if config.seed is not None
+        else None
+    )
+    return FakeState(
+        store=store,
+        keyring=keyring,
+        journal=journal,
+        cursors=CursorSigner(cursor_key),
+        config=config,
+    )
+
+
+def get_state(app: Flask | None = None) -> FakeState:
+    """The `FakeState` of `app` (default: the app handling the current request)."""
+    target = app if app is not None else current_app
+    state = target.extensions[EXTENSION_KEY]
+    assert isinstance(state, FakeState)
+    return state

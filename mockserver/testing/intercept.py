@@ -1,0 +1,109 @@
+"""A fake that answers calls to the real API host: what `planasonix_intercept` hands a test."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Final
+from urllib.parse import urlsplit
+
+import requests
+
+from .fake import PUBLIC_HOST, PUBLIC_URL, PlanasonixFake
+from .transports import call_wsgi
+
+if TYPE_CHECKING:
+    import responses
+
+
+_METHODS: Final = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
+
+
+def host_pattern(hosts: Iterable[str]) -> re.Pattern[str]:
+    """A URL regex for `hosts`: bare names, URLs, `host:port` or `*.example.com`."""
+    alternatives = []
+    for raw in hosts:
+        host = raw.strip()
+        if not host:
+            continue
+        if "://" in host:
+            host = urlsplit(host).netloc
+        host = host.rstrip("/").lower()
+        name, _, port = host.partition(":")
+        if name.startswith("*."):
+            pattern = r"(?:[a-z0-9-]+\.)+" + re.escape(name[2:])
+        else:
+            pattern = re.escape(name)
+        pattern += re.escape(":" + port) if port else r"(?::\d+)?"
+        alternatives.append(pattern)
+    if not alternatives:
+        raise ValueError("no host to intercept")
+    return re.compile(r"^https?://(?:" + "|".join(alternatives) + r")(?:[/?#].*)?$", re.I)
+
+
+class InterceptedFake(PlanasonixFake):
+    """A fake answering every `requests` call to the public API host (and `hosts`).
+
+    Built on `responses.RequestsMock`, available as `.mock` (its `.calls`,
+    or `.add(...)` for other hosts). With `block_others`, a call to any other
+    host raises `requests.ConnectionError` instead of reaching the network.
+    """
+
+    def __init__(
+        self,
+        *,
+        hosts: Iterable[str] = (),
+        block_others: bool = False,
+        **settings: Any,
+    ) -> None:
+        settings.setdefault("url", PUBLIC_URL)
+        super().__init__(**settings)
+        self.hosts: tuple[str, ...] = tuple(dict.fromkeys((PUBLIC_HOST, *hosts)))
+        self.block_others = block_others
+        self._mock: responses.RequestsMock | None = None
+
+    def __repr__(self) -> str:
+        return f"{super().__repr__()[:-1]}, hosts={list(self.hosts)!r})"
+
+    @property
+    def mock(self) -> responses.RequestsMock:
+        if self._mock is None:
+            import responses
+
+            mock = responses.RequestsMock(assert_all_requests_are_fired=False)
+            pattern = host_pattern(self.hosts)
+            for method in _METHODS:
+                mock.add_callback(method, pattern, self._respond, content_type=None)
+            if not self.block_others:
+                mock.add_passthru(re.compile(r".*"))
+            self._mock = mock
+        return self._mock
+
+    @property
+    def session(self) -> requests.Session:
+        # A plain session: the interception is what is under test.
+        if self._session is None:
+            self._session = requests.Session()
+        return self._session
+
+    def _respond(self, request: requests.PreparedRequest) -> tuple[int, Mapping[str, str], bytes]:
+        assert request.url is not None and request.method is not None
+        result = call_wsgi(self.wsgi, request.method, request.url, request.headers, request.body)
+        return result.status, result.header_dict(), result.body
+
+    def start(self) -> InterceptedFake:
+        self.mock.start()
+        return self
+
+    def stop(self) -> None:
+        if self._mock is not None:
+            self._mock.stop(allow_assert=False)
+            self._mock.reset()
+            self._mock = None
+        self.close()
+
+    def __enter__(self) -> InterceptedFake:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

@@ -1,0 +1,97 @@
+"""A fake behind a real socket on 127.0.0.1: what `planasonix_server` hands a test."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+import requests
+
+from .fake import PlanasonixFake
+
+if TYPE_CHECKING:
+    import httpx
+    from _typeshed.wsgi import StartResponse, WSGIEnvironment
+    from werkzeug.serving import BaseWSGIServer
+
+
+class LiveFake(PlanasonixFake):
+    """A fake reached over a real socket (`planasonix_server`): plain HTTP clients."""
+
+    @property
+    def session(self) -> requests.Session:
+        if self._session is None:
+            self._session = requests.Session()
+        return self._session
+
+    def httpx_transport(self) -> httpx.HTTPTransport:  # type: ignore[override]
+        import httpx
+
+        return httpx.HTTPTransport()
+
+
+class LiveServer:
+    """A threaded HTTP server on 127.0.0.1 serving whichever fake is `current`.
+
+    Started once (per session, per xdist worker); a test "resets" it by
+    swapping in a fresh fake, which is as cheap as building one.
+    """
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+        from werkzeug.serving import WSGIRequestHandler, make_server
+
+        class QuietHandler(WSGIRequestHandler):
+            # Test output is no place for an access log line per request.
+            def log(self, type: str, message: str, *args: Any) -> None:
+                pass
+
+        self._server: BaseWSGIServer = make_server(
+            host, port, self._dispatch, threaded=True, request_handler=QuietHandler
+        )
+        self.host = host
+        self.port: int = self._server.server_port
+        self.url = f"http://{host}:{self.port}"
+        self.current: PlanasonixFake = LiveFake(url=self.url)
+        self._thread: threading.Thread | None = None
+
+    def __repr__(self) -> str:
+        return f"LiveServer(url={self.url!r})"
+
+    def _dispatch(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        return self.current.wsgi(environ, start_response)
+
+    def new_fake(self, **settings: Any) -> LiveFake:
+        fake = LiveFake(url=self.url, **settings)
+        self.current = fake
+        return fake
+
+    def release(self, fake: PlanasonixFake) -> None:
+        """End a test: later requests see an empty fake, not the test's data."""
+        if self.current is fake:
+            self.current = LiveFake(url=self.url)
+        fake.close()
+
+    def start(self) -> LiveServer:
+        if self._thread is None:
+            self._thread = threading.Thread(
+                target=self._server.serve_forever,
+                kwargs={"poll_interval": 0.05},
+                name=f"planasonix-server-{self.port}",
+                daemon=True,
+            )
+            self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._thread is not None:
+            self._server.shutdown()
+            self._thread.join(timeout=5)
+            self._thread = None
+        self._server.server_close()
+
+    def __enter__(self) -> LiveServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

@@ -1,0 +1,451 @@
+"""Variants of the fake that the kit must fail, and variants it must pass.
+
+Each variant is WSGI middleware around the real fake (``mockserver``), or the
+small independent implementation in ``alt_server`` with a knob turned. The
+middleware sees every request and may rewrite it, answer it itself, or
+rewrite the fake's answer; it makes internal calls to the fake with
+werkzeug's test client.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+from urllib.parse import parse_qsl, urlencode
+
+from alt_server import AltServer, Knobs
+from werkzeug.test import Client as WsgiClient
+from werkzeug.wrappers import Request, Response
+
+import contracts
+from contracts.kit.context import KitContext, Settings
+from contracts.kit.fake_target import serve_wsgi
+from contracts.kit.runner import Runner, RunResult
+
+KEY_A = "plnx_test_kit_a"
+KEY_B = "plnx_test_kit_b"
+KEYS = {KEY_A: "ws_kit_a", KEY_B: "ws_kit_b"}
+JSON = Any
+WsgiApp = Callable[..., Any]
+
+
+def fake_app() -> WsgiApp:
+    from mockserver.app import create_app
+
+    return create_app(keys=KEYS)  # type: ignore[no-any-return]
+
+
+def _secret_values(body: JSON) -> list[str]:
+    """Every secret string a request body carries (for any type: updates name none)."""
+    if not isinstance(body, dict) or not isinstance(body.get("config"), dict):
+        return []
+    types = [body["type"]] if body.get("type") in contracts.CREDENTIAL_TYPES else None
+    found: list[str] = []
+
+    def leaves(node: JSON) -> Iterator[str]:
+        if isinstance(node, dict):
+            for value in node.values():
+                yield from leaves(value)
+        elif isinstance(node, str):
+            yield node
+
+    for type_ in types or contracts.CREDENTIAL_TYPES:
+        found.extend(leaves(contracts.split_secrets(type_, body["config"])[1]))
+    return found
+
+
+class Middleware:
+    """Base: pass through. Subclasses override ``before`` and/or ``after``."""
+
+    def __init__(self, app: WsgiApp) -> None:
+        self.app = app
+        self.inner = WsgiClient(app)
+        self.secrets: list[str] = []
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        raw = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+        environ["wsgi.input"] = io.BytesIO(raw)
+        request = Request(environ)
+        try:
+            body = json.loads(raw) if raw else None
+        except ValueError:
+            body = None
+        self.secrets.extend(_secret_values(body))
+        early = self.before(request, body, environ)
+        if early is not None:
+            return early(environ, start_response)
+        environ["wsgi.input"] = io.BytesIO(raw)
+        response = Response.from_app(self.app, environ, buffered=True)
+        response = self.after(request, body, response)
+        return response(environ, start_response)
+
+    def before(self, request: Request, body: JSON, environ: dict[str, Any]) -> Response | None:
+        return None
+
+    def after(self, request: Request, body: JSON, response: Response) -> Response:
+        return response
+
+    # helpers
+    def internal(self, request: Request, method: str, path: str) -> tuple[int, JSON]:
+        result = self.inner.open(
+            path, method=method, headers={"Authorization": request.headers.get("Authorization", "")}
+        )
+        return result.status_code, json.loads(result.get_data() or b"null")
+
+    @staticmethod
+    def json_of(response: Response) -> JSON:
+        try:
+            return json.loads(response.get_data())
+        except ValueError:
+            return None
+
+    @staticmethod
+    def with_json(response: Response, body: JSON, status: int | None = None) -> Response:
+        response.set_data(json.dumps(body))
+        if status is not None:
+            response.status_code = status
+        return response
+
+    @staticmethod
+    def error(status: int, code: str, message: str) -> Response:
+        body = {"error": {"code": code, "message": message, "request_id": "req_mw"}}
+        return Response(json.dumps(body), status=status, mimetype="application/json")
+
+
+def parts(request: Request) -> list[str]:
+    """Path segments after .../credentials."""
+    path = request.path
+    idx = path.find("/credentials")
+    return [p for p in path[idx + len("/credentials") :].split("/") if p] if idx >= 0 else []
+
+
+def is_list(request: Request) -> bool:
+    return request.method == "GET" and request.path.rstrip("/").endswith("/credentials")
+
+
+# --- leaks -----------------------------------------------------------------------------
+
+
+class LeakOnPageTwo(Middleware):
+    def after(self, request: Request, body: JSON, response: Response) -> Response:
+        data = self.json_of(response)
+        if is_list(request) and "cursor" in request.args and data and data.get("data"):
+            if self.secrets:
+                data["data"][0]["debug"] = self.secrets[0]
+            return self.with_json(response, data)
+        return response
+
+
+class NoLegacyHeader(Middleware):
+    """Knows only `Authorization: Bearer`, not the documented legacy header."""
+
+    def before(self, request: Request, body: JSON, environ: dict[str, Any]) -> Response | None:
+        environ.pop("HTTP_X_PLANASONIX_API_KEY", None)
+        return None
+
+
+class LeakInErrors(Middleware):
+    def after(self, request: Request, body: JSON, response: Response) -> Response:
+        data = self.json_of(response)
+        sent = _secret_values(body)
+        if response.status_code >= 400 and sent and isinstance(data, dict):
+            data["error"]["message"] += f" (rejected value {sent[0]})"
+            return self.with_json(response, data)
+        return response
+
+
+class LeakInHeader(Middleware):
+    def after(self, request: Request, body: JSON, response: Response) -> Response:
+        sent = _secret_values(body)
+        if request.method == "POST" and sent and response.status_code < 300:
+            response.headers["X-Debug-Credential"] = sent[-1]
+        return response
+
+
+class LeakBase64(Middleware):
+    def after(self, request: Request, body: JSON, response: Response) -> Response:
+        data = self.json_of(response)
+        view = data.get("data") if isinstance(data, dict) else None
+        is_get = request.method == "GET" and not is_list(request)
+        if (
+            is_get
+            and self.secrets
+            and isinstance(view, dict)
+            and isinstance(view.get("config"), dict)
+        ):
+            blob = json.dumps({"secret": self.secrets[-1]}).encode()
+            view["config"]["fingerprint"] = base64.b64encode(blob).decode()
+            return self.with_json(response, data)
+        return response
+
+
+# --- auth ----------------------------------------------------------------------------------
+
+
+class IgnoresAuth(Middleware):
+    def before(self, request: Request, body: JSON, environ: dict[str, Any]) -> Response | None:
+        if request.headers.get("Authorization") not in {f"Bearer {k}" for k in KEYS}:
+            environ["HTTP_AUTHORIZATION"] = f"Bearer {KEY_A}"
+        return None
+
+
+class CrossWorkspaceRead(Middleware):
+    def after(self, request: Request, body: JSON, response: Response) -> Response:
+        if request.method == "GET" and len(parts(request)) == 1 and response.status_code == 404:
+            for key in KEYS:
+                found = self.inner.get(request.path, headers={"Authorization": f"Bearer {key}"})
+                if found.status_code == 200:
+                    return Response(found.get_data(), 200, mimetype="application/json")
+        return response
+
+
+# --- shapes and statuses ------------------------------------------------------------------
+
+
+class DropsCreatedAt(Middleware):
+    def after(self, request: Request, body: JSON, response: Response) -> Response:
+        data = self.json_of(response)
+        if request.method == "GET" and not is_list(request) and response.status_code == 200:
+            data["data"].pop("created_at", None)
+            return self.with_json(response, data)
+        return response
+
+
+class ServerErrorOnBadInput(Middleware):
+    def after(self, request: Request, body: JSON, response: Response) -> Response:
+        if response.status_code == 400:
+            response.status_code = 500
+        return response
+
+
+# --- SPEC.md alternatives (all conformant) --------------------------------------------------
+
+
+class GetDeleted404(Middleware):
+    def after(self, request: Request, body: JSON, response: Response) -> Response:
+        data = self.json_of(response)
+        if (
+            request.method == "GET"
+            and len(parts(request)) == 1
+            and response.status_code == 200
+            and data["data"].get("status") == "deleted"
+        ):
+            return self.error(404, "not_found", "No such credential.")
+        return response
+
+
+class ListIncludesDeleted(Middleware):
+    def before(self, request: Request, body: JSON, environ: dict[str, Any]) -> Response | None:
+        if is_list(request) and "status" not in request.args:
+            query = [*parse_qsl(environ.get("QUERY_STRING", "")), ("status", "all")]
+            environ["QUERY_STRING"] = urlencode(query)
+        return None
+
+
+class StateConflicts(Middleware):
+    """409 for delete of a deleted one, restore of an active one, purge of an active one."""
+
+    def __init__(self, app: WsgiApp, *, delete: bool, restore: bool, purge: bool) -> None:
+        super().__init__(app)
+        self.on = {"delete": delete, "restore": restore, "purge": purge}
+
+    def before(self, request: Request, body: JSON, environ: dict[str, Any]) -> Response | None:
+        p = parts(request)
+        op = {
+            ("DELETE", 1): "delete",
+            ("POST", 2): "restore",
+            ("DELETE", 2): "purge",
+        }.get((request.method, len(p)))
+        if op is None or not self.on[op]:
+            return None
+        base = request.path[: request.path.find("/credentials")]
+        status, data = self.internal(request, "GET", f"{base}/credentials/{p[0]}")
+        if status != 200:
+            return None
+        current = data["data"]["status"]
+        if (op == "delete" and current == "deleted") or (op != "delete" and current == "active"):
+            return self.error(409, "conflict", f"cannot {op} a credential that is {current}")
+        return None
+
+
+class Create200(Middleware):
+    def after(self, request: Request, body: JSON, response: Response) -> Response:
+        if request.method == "POST" and not parts(request) and response.status_code == 201:
+            response.status_code = 200
+            del response.headers["Location"]
+        return response
+
+
+class Validation422(Middleware):
+    def after(self, request: Request, body: JSON, response: Response) -> Response:
+        if response.status_code == 400:
+            response.status_code = 422
+        return response
+
+
+def _views(data: JSON) -> Iterator[dict[str, JSON]]:
+    inner = data.get("data") if isinstance(data, dict) else None
+    for item in inner if isinstance(inner, list) else [inner]:
+        if isinstance(item, dict) and "config" in item:
+            yield item
+
+
+class ExtraFields(Middleware):
+    def after(self, request: Request, body: JSON, response: Response) -> Response:
+        data = self.json_of(response)
+        views = list(_views(data))
+        for view in views:
+            view["etag"] = "W/1"
+            view["labels"] = {"team": "data"}
+            view["config"]["x_display_hint"] = "shown"
+        if isinstance(data, dict):
+            data["links"] = {"self": request.path}
+            return self.with_json(response, data)
+        return response
+
+
+class NoDeletedAt(Middleware):
+    def after(self, request: Request, body: JSON, response: Response) -> Response:
+        if request.method != "GET":
+            return response
+        data = self.json_of(response)
+        for view in _views(data):
+            view.pop("deleted_at", None)
+        return self.with_json(response, data) if data is not None else response
+
+
+class FullMetadata(Middleware):
+    def after(self, request: Request, body: JSON, response: Response) -> Response:
+        p = parts(request)
+        is_delete = request.method == "DELETE" and len(p) == 1
+        is_restore = request.method == "POST" and p[1:] == ["restore"]
+        if (is_delete or is_restore) and response.status_code == 200:
+            base = request.path[: request.path.find("/credentials")]
+            status, data = self.internal(request, "GET", f"{base}/credentials/{p[0]}")
+            if status == 200:
+                return self.with_json(response, data)
+        return response
+
+
+class ClampedPages(Middleware):
+    MAX, DEFAULT = 20, 7
+
+    def before(self, request: Request, body: JSON, environ: dict[str, Any]) -> Response | None:
+        if is_list(request):
+            query = dict(parse_qsl(environ.get("QUERY_STRING", "")))
+            try:
+                limit = int(query.get("limit", self.DEFAULT))
+            except ValueError:
+                return None
+            query["limit"] = str(min(limit, self.MAX))
+            environ["QUERY_STRING"] = urlencode(query)
+        return None
+
+
+class OtherErrorShape(Middleware):
+    def after(self, request: Request, body: JSON, response: Response) -> Response:
+        data = self.json_of(response)
+        if response.status_code >= 400 and isinstance(data, dict) and "error" in data:
+            err = data["error"]
+            return self.with_json(response, {"code": err["code"], "message": err["message"]})
+        return response
+
+
+# --- catalogue --------------------------------------------------------------------------------
+
+
+def alt(**knobs: Any) -> Callable[[], WsgiApp]:
+    return lambda: AltServer(KEYS, Knobs(**knobs))
+
+
+def wrap(cls: Callable[..., Middleware], **kw: Any) -> Callable[[], WsgiApp]:
+    return lambda: cls(fake_app(), **kw)
+
+
+# name -> (app factory, the check that must fail, the phases worth running)
+BROKEN: dict[str, tuple[Callable[[], WsgiApp], str, set[str] | None]] = {
+    "leak on page 2": (wrap(LeakOnPageTwo), "secret-non-echo", {"secret-non-echo"}),
+    "leak in error messages": (wrap(LeakInErrors), "secret-non-echo", {"secret-non-echo"}),
+    "leak in a header": (wrap(LeakInHeader), "secret-non-echo", {"secret-non-echo"}),
+    "base64 leak": (wrap(LeakBase64), "secret-non-echo", {"secret-non-echo"}),
+    "ignores auth": (wrap(IgnoresAuth), "auth-isolation", {"auth-isolation"}),
+    "cross-workspace read": (wrap(CrossWorkspaceRead), "auth-isolation", {"auth-isolation"}),
+    "no legacy key header": (wrap(NoLegacyHeader), "auth-isolation", {"auth-isolation"}),
+    "restore loses config": (alt(restore_loses_config=True), "lifecycle", {"lifecycle"}),
+    "purge leaves id readable": (alt(purge_leaves_readable=True), "lifecycle", {"lifecycle"}),
+    "update changes status": (alt(update_changes_status=True), "lifecycle", {"lifecycle"}),
+    "duplicate active names": (alt(duplicate_names=True), "lifecycle", {"lifecycle"}),
+    "update ignores config": (alt(update_ignores_config=True), "lifecycle", {"lifecycle"}),
+    "offset pages repeat and skip": (alt(offset_pagination=True), "pagination", {"pagination"}),
+    "response misses created_at": (wrap(DropsCreatedAt), "response-schema", {"secret-non-echo"}),
+    "500 on invalid input": (wrap(ServerErrorOnBadInput), "schemathesis", {"schemathesis"}),
+}
+
+ALTERNATIVES: dict[str, Callable[[], WsgiApp]] = {
+    "GET deleted is 404": wrap(GetDeleted404),
+    "list includes deleted": wrap(ListIncludesDeleted),
+    "delete of deleted is 409": wrap(StateConflicts, delete=True, restore=False, purge=False),
+    "restore of active is 409": wrap(StateConflicts, delete=False, restore=True, purge=False),
+    "purge of active is 409": wrap(StateConflicts, delete=False, restore=False, purge=True),
+    "create answers 200": wrap(Create200),
+    "validation is 422": wrap(Validation422),
+    "extra non-secret fields": wrap(ExtraFields),
+    "no deleted_at on get and list": wrap(NoDeletedAt),
+    "full metadata on delete and restore": wrap(FullMetadata),
+    "page size clamped": wrap(ClampedPages),
+    "other error shape": wrap(OtherErrorShape),
+    "deleted name freed": alt(deleted_name_freed=True),
+    "update of deleted allowed": alt(update_deleted_allowed=True),
+    "update replaces the whole config": alt(update_replaces_config=True),
+    "lenient input": alt(lenient_input=True),
+    "alt server, every alternative": alt(
+        update_replaces_config=True,
+        lenient_input=True,
+        get_deleted_404=True,
+        list_includes_deleted=True,
+        delete_deleted_409=True,
+        restore_active_409=True,
+        deleted_name_freed=True,
+        purge_active_409=True,
+        update_deleted_allowed=True,
+        create_status=200,
+        validation_status=422,
+        max_limit=25,
+        default_limit=10,
+        clamp_limit=True,
+    ),
+}
+
+
+@contextmanager
+def served(app: WsgiApp) -> Iterator[str]:
+    with serve_wsgi(app) as url:
+        yield url
+
+
+def run_kit(
+    app: WsgiApp,
+    *,
+    only: set[str] | None = None,
+    max_examples: int = 8,
+    seed: int = 0,
+    second: bool = True,
+    max_requests: int | None = None,
+    read_only: bool = False,
+) -> RunResult:
+    """Run the kit in this process against ``app`` served on a free local port."""
+    with served(app) as url:
+        ctx = KitContext.build(
+            url,
+            KEY_A,
+            second_api_key=KEY_B if second else None,
+            max_requests=max_requests,
+            settings=Settings(
+                max_examples=max_examples, step_count=12, seed=seed, read_only=read_only
+            ),
+        )
+        return Runner(ctx, out=io.StringIO(), only=only).run()

@@ -1,0 +1,161 @@
+"""Unit tests of the kit's parts: canary detector, client, learned choices."""
+
+from __future__ import annotations
+
+import base64
+import json
+import urllib.parse
+from typing import Any
+
+import pytest
+from werkzeug.wrappers import Request, Response
+
+from contracts.kit.canaries import FRAGMENT, CanaryDetector, CanaryFactory
+from contracts.kit.client import Budget, Client, CreatedIds, Recorder
+from contracts.kit.fake_target import serve_wsgi
+from contracts.kit.model import Choices
+from contracts.kit.violations import BudgetExhausted, ContractViolation, Unsafe
+
+
+@pytest.fixture
+def factory() -> CanaryFactory:
+    return CanaryFactory(CanaryDetector(), key=b"k" * 32)
+
+
+@pytest.mark.parametrize(
+    "encode",
+    [
+        lambda c: c,
+        lambda c: json.dumps({"v": c}),
+        lambda c: urllib.parse.quote(c),
+        lambda c: c.encode().hex(),
+        lambda c: c.encode().hex().upper(),
+        lambda c: base64.b64encode(c.encode()).decode(),
+        lambda c: base64.b64encode(b"x" + c.encode()).decode(),
+        lambda c: base64.b64encode(b"xy" + c.encode()).decode(),
+        lambda c: base64.urlsafe_b64encode(b'{"secret":"' + c.encode() + b'"}').decode(),
+        lambda c: c[5 : 5 + FRAGMENT],
+    ],
+)
+def test_a_canary_is_found_in_every_encoding(factory: CanaryFactory, encode: Any) -> None:
+    others = [factory.fresh() for _ in range(20)]
+    canary = others[7]
+    haystack = '{"data": {"name": "x"}, "note": "' + encode(canary) + '"} trailing text'
+    leaks = factory.detector.scan(haystack)
+    assert [leak.canary_index for leak in leaks] == [7]
+
+
+def test_short_fragments_and_ordinary_text_are_not_leaks(factory: CanaryFactory) -> None:
+    canary = factory.fresh()
+    assert factory.detector.scan(canary[: FRAGMENT - 1]) == []
+    text = json.dumps([{"id": f"cred_{i:016d}", "name": f"n{i}"} for i in range(500)])
+    assert factory.detector.scan(text) == []
+
+
+def test_canaries_are_replayable_and_distinct(factory: CanaryFactory) -> None:
+    assert factory.derive(3) == factory.derive(3)
+    assert len({factory.derive(i) for i in range(50)} | {factory.fresh() for _ in range(50)}) == 100
+
+
+def test_headers_are_scanned_and_masking_hides_canaries(factory: CanaryFactory) -> None:
+    canary = factory.fresh()
+    leaks = factory.detector.scan_headers({"X-Debug": canary})
+    assert leaks and leaks[0].where == "header X-Debug"
+    assert canary not in factory.detector.mask(f"a {canary} b")
+
+
+class Script:
+    """A WSGI app answering from a list of (status, headers, body)."""
+
+    def __init__(self, answers: list[tuple[int, dict[str, str], Any]]) -> None:
+        self.answers = answers
+        self.seen: list[str] = []
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        request = Request(environ)
+        self.seen.append(request.headers.get("Authorization", ""))
+        status, headers, body = self.answers.pop(0) if len(self.answers) > 1 else self.answers[0]
+        response = Response(json.dumps(body), status=status, mimetype="application/json")
+        response.headers.update(headers)
+        return response(environ, start_response)
+
+
+def _client(url: str, budget: int | None = None, sleeps: list[float] | None = None) -> Client:
+    return Client(
+        url,
+        "plnx_live_secretkey",
+        detector=CanaryDetector(),
+        budget=Budget(budget),
+        recorder=Recorder(),
+        ids=CreatedIds(),
+        sleep=(sleeps.append if sleeps is not None else lambda s: None),
+    )
+
+
+EMPTY = {"data": [], "meta": {"page": {"limit": 50, "cursor": None}}}
+RATE = {"error": {"code": "rate_limited", "message": "slow down", "request_id": "r"}}
+
+
+def test_429_is_retried_after_retry_after() -> None:
+    app = Script([(429, {"Retry-After": "2"}, RATE), (429, {}, RATE), (200, {}, EMPTY)])
+    sleeps: list[float] = []
+    with serve_wsgi(app) as url:
+        client = _client(url, sleeps=sleeps)
+        reply = client.list()
+    assert reply.status == 200
+    assert sleeps[0] == 2.0 and len(sleeps) == 2
+    assert client.budget.used == 3
+
+
+def test_the_budget_is_never_exceeded_and_keeps_a_cleanup_reserve() -> None:
+    with serve_wsgi(Script([(200, {}, EMPTY)])) as url:
+        client = _client(url, budget=3)
+        client.budget.reserve = lambda: 1
+        client.list()
+        client.list()
+        with pytest.raises(BudgetExhausted):
+            client.list()
+        client.request("GET", "/api/credentials", cleanup=True)
+        assert client.budget.used == 3
+
+
+def test_recorded_exchanges_mask_the_key_and_canaries() -> None:
+    with serve_wsgi(Script([(200, {}, EMPTY)])) as url:
+        client = _client(url)
+        canary = client.detector.add("S" * 8 + "canaryvalue1234567890")
+        client.request("POST", "/api/other", json_body={"password": canary}, validate=False)
+    exchange = client.recorder.exchanges[-1]
+    line = exchange.curl()
+    assert "plnx_live_secretkey" not in line and canary not in line
+    assert "Bearer ***" in line
+
+
+def test_a_leak_raises_and_its_body_is_withheld() -> None:
+    detector = CanaryDetector()
+    canary = detector.add("Zq8" * 10)
+    body = {"error": {"code": "bad", "message": f"bad value {canary}", "request_id": "r"}}
+    with serve_wsgi(Script([(400, {}, body)])) as url:
+        client = _client(url)
+        client.detector = detector
+        with pytest.raises(ContractViolation) as caught:
+            client.list()
+    assert caught.value.check == "secret-non-echo"
+    assert canary not in json.dumps(caught.value.exchange.as_json())  # type: ignore[union-attr]
+
+
+def test_the_client_refuses_ids_this_run_did_not_create() -> None:
+    with serve_wsgi(Script([(200, {}, EMPTY)])) as url:
+        client = _client(url)
+        with pytest.raises(Unsafe):
+            client.get("cred_somebodyelses")
+        client.get(client.fabricate_id(), validate=False)
+
+
+def test_choices_are_learned_once_then_held() -> None:
+    choices = Choices()
+    choices.hold("GET of a soft-deleted id", "404", None)
+    choices.hold("GET of a soft-deleted id", "404", None)
+    with pytest.raises(ContractViolation, match="invariant 6"):
+        choices.hold("GET of a soft-deleted id", "200", None)
+    with pytest.raises(ContractViolation, match="allows only"):
+        choices.hold("create status code", "202", None)
