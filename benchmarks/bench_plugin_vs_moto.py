@@ -105,7 +105,7 @@ def main() -> None:
     print(
         f"  ratio (median): {statistics.median(moto_fresh) / base:.1f}x cheaper than moto "
         f"with a client per test, {statistics.median(moto_shared) / base:.1f}x with a shared "
-        "client (goal: >= 10x)"
+        "client (goal: >= 30x)"
     )
 
 

@@ -10,16 +10,20 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from functools import cache
 from importlib import resources
 from typing import Any
 
-from jsonschema import Draft202012Validator
+from jsonschema import Draft202012Validator, FormatChecker, validators
 from jsonschema.exceptions import ValidationError
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
+
+from . import compiled, views
 
 SCHEMA_BASE = "https://schemas.planasonix.dev/credentials/"
 
@@ -229,18 +233,93 @@ def _strictify(node: JSON) -> JSON:
     return node
 
 
+def _view_documents(documented: bool) -> dict[str, dict[str, JSON]]:
+    """The schema files as written, or their documented view (see contracts.views)."""
+    if documented:
+        return views.documented_documents(schema_documents())
+    return schema_documents()
+
+
 @cache
-def _schema_registry(strict: bool) -> Registry[Any]:
+def _schema_registry(strict: bool, documented: bool = False) -> Registry[Any]:
     resources_: list[tuple[str, Resource[Any]]] = []
-    for name, doc in schema_documents().items():
+    for name, doc in _view_documents(documented).items():
         body = _strictify(doc) if strict else doc
         resources_.append((SCHEMA_BASE + name, DRAFT202012.create_resource(body)))
     return Registry().with_resources(resources_)
 
 
+def _bounded_pattern(
+    validator: Any, pattern: str, instance: Any, schema: Mapping[str, JSON]
+) -> Iterator[ValidationError]:
+    """`pattern`, skipped for a text already over the schema's `maxLength`.
+
+    jsonschema applies every keyword, so a 64 KiB name would still be fed to
+    the regex after `maxLength` failed it; the length rule reports that text,
+    and the pattern's work stays bounded by `maxLength`. The error text names
+    the rule, never the value.
+    """
+    if not validator.is_type(instance, "string"):
+        return
+    limit = schema.get("maxLength")
+    if isinstance(limit, int) and len(instance) > limit:
+        return
+    if re.search(pattern, instance) is None:
+        yield ValidationError("does not match the pattern")
+
+
+# fullmatch below: `$` alone would let a final newline through ("...Z\n").
+_INSTANT = re.compile(
+    r"([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2}):([0-9]{2})(\.[0-9]+)?Z"
+)
+
+# The one format the schemas use (`date-time`, on common.json's timestamp), checked by
+# our own function: jsonschema's would need an optional package, and without it
+# passes everything silently. A digit pattern alone accepts 2765-11-31.
+FORMAT_CHECKER = FormatChecker(formats=())
+
+
+@FORMAT_CHECKER.checks("date-time")
+def is_utc_instant(value: object) -> bool:
+    """An RFC 3339 UTC instant with the `Z` suffix that names a real day and time."""
+    if not isinstance(value, str):
+        return True  # `type` reports a non-string
+    match = _INSTANT.fullmatch(value)
+    if match is None:
+        return False
+    year, month, day, hour, minute, second = (int(part) for part in match.groups()[:6])
+    try:
+        datetime(year, month, day)
+    except ValueError:
+        return False
+    leap_second = second == 60 and (hour, minute) == (23, 59)
+    return hour <= 23 and minute <= 59 and (second <= 59 or leap_second)
+
+
+# jsonschema ships no type hints for `extend`.
+_Validator = validators.extend(  # type: ignore[no-untyped-call]
+    Draft202012Validator, {"pattern": _bounded_pattern}
+)
+
+
 @cache
-def _validator(uri: str, strict: bool) -> Draft202012Validator:
-    return Draft202012Validator({"$ref": SCHEMA_BASE + uri}, registry=_schema_registry(strict))
+def _validator(uri: str, strict: bool, documented: bool = False) -> Any:
+    return _Validator(
+        {"$ref": SCHEMA_BASE + uri},
+        registry=_schema_registry(strict, documented),
+        format_checker=FORMAT_CHECKER,
+    )
+
+
+@cache
+def _compiled_check(uri: str, strict: bool, documented: bool = False) -> compiled.Check:
+    """The compiled yes/no for `uri` (see contracts.compiled); jsonschema only explains a no."""
+    bodies = {
+        SCHEMA_BASE + name: _strictify(doc) if strict else doc
+        for name, doc in _view_documents(documented).items()
+    }
+    format_checker = getattr(_validator(uri, strict, documented), "format_checker", None)
+    return compiled.compile_check(SCHEMA_BASE + uri, bodies, format_checker)
 
 
 def _json_path(parts: Iterator[Any] | Any) -> str:
@@ -309,9 +388,13 @@ def _describe(error: ValidationError) -> FieldError:
     return FieldError(path, f"does not satisfy the {kind} rule")
 
 
-def _errors(uri: str, body: JSON, strict: bool, prefix: str = "") -> list[FieldError]:
+def _errors(
+    uri: str, body: JSON, strict: bool, prefix: str = "", documented: bool = False
+) -> list[FieldError]:
+    if _compiled_check(uri, strict, documented)(body):
+        return []
     found = sorted(
-        _validator(uri, strict).iter_errors(body),
+        _validator(uri, strict, documented).iter_errors(body),
         # Per field, a wrong type is the error to report: the other rules follow from it.
         key=lambda e: (
             len(list(e.absolute_path)),
@@ -365,12 +448,17 @@ def validate_config(type_: str, config: JSON) -> list[FieldError]:
     return _errors(f"config-{type_}.json", config, strict=False, prefix="config")
 
 
-def validate_response(kind: str, body: JSON, strict: bool = False) -> list[FieldError]:
+def validate_response(
+    kind: str, body: JSON, strict: bool = False, *, documented: bool = False
+) -> list[FieldError]:
     """Errors of a response body of ``kind``.
 
     Lenient (the default) accepts extra non-secret fields, as a real deployment
     may add them; ``strict`` also rejects unknown fields, for our own fake.
-    A secret field of the credential's type fails in both modes.
+    ``documented`` judges only what the published docs state (names, types,
+    secrets absent, envelopes; see :mod:`contracts.views`), as the contract kit
+    does; it implies lenient. A secret field of the credential's type fails in
+    every mode.
     """
     try:
         lenient, strict_uri = RESPONSE_KINDS[kind]
@@ -378,6 +466,8 @@ def validate_response(kind: str, body: JSON, strict: bool = False) -> list[Field
         raise ValueError(
             f"unknown response kind {kind!r}; one of {sorted(RESPONSE_KINDS)}"
         ) from None
+    if documented:
+        return _errors(lenient, body, strict=False, documented=True)
     return _errors(strict_uri if strict else lenient, body, strict=strict)
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from functools import cache, wraps
+from functools import lru_cache, wraps
 from typing import Any, ParamSpec, TypeVar
 
 import yaml
@@ -34,8 +34,9 @@ from .httpio import (
     parse_json,
 )
 from .journal import redact_body
+from .profile import InvalidQuery
 from .state import get_state
-from .store import DEFAULT_LIMIT, Credential, list_param_errors
+from .store import Credential, list_param_errors
 
 LIST_PARAMS = ("limit", "cursor", "status", "type")
 
@@ -55,8 +56,9 @@ def register_routes(app: Flask) -> None:
 # --- rendering ----------------------------------------------------------------------
 
 
-def _envelope(credential: Credential, status: int = 200) -> Response:
-    return json_response({"data": credential.to_json()}, status)
+def _envelope(credential: Credential, status: int = 200, where: str = "write") -> Response:
+    rendered = get_state().policy.render(credential.to_json(), where)
+    return json_response({"data": rendered}, status)
 
 
 # --- request parsing ----------------------------------------------------------------
@@ -81,6 +83,8 @@ def requires(scope: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
 
 def _query(allowed: tuple[str, ...] = ()) -> dict[str, str]:
     """Query parameters, refusing unknown and repeated ones (named, never echoed)."""
+    if not request.query_string:
+        return {}  # the common case; the journal's default is "no query" too
     params: dict[str, str] = {}
     errors: list[ErrorDetail] = []
     for name in request.args:
@@ -93,7 +97,7 @@ def _query(allowed: tuple[str, ...] = ()) -> dict[str, str]:
         else:
             params[name] = values[0]
     if errors:
-        raise InvalidRequest("The query string is invalid.", errors)
+        raise InvalidQuery("The query string is invalid.", errors)
     g.journal_query = params
     return params
 
@@ -137,20 +141,23 @@ def _cred_id(raw: str) -> str:
 @requires(READ_SCOPE)
 def list_credentials() -> Response:
     state = get_state()
+    policy = state.policy
     params = _query(LIST_PARAMS)
-    status = params.get("status", "active")
-    type_ = params.get("type")
-    limit_text = params.get("limit", str(DEFAULT_LIMIT))
+    status, type_ = policy.list_filters(params)
+    limit_text = params.get("limit", str(policy.default_limit))
     parsed = parse_decimal(limit_text)
-    limit = parsed if parsed is not None else 0  # 0: list_param_errors names it
-    errors = list_param_errors(status, type_, limit)
+    limit = policy.page_limit(parsed) if parsed is not None else 0  # 0: named below
+    errors = list_param_errors(status, type_, limit, policy.max_limit)
     if errors:
-        raise InvalidRequest("The query string is invalid.", errors)
+        raise InvalidQuery("The query string is invalid.", errors)
     after = None
     if "cursor" in params:
-        after = state.cursors.decode(
-            params["cursor"], workspace=g.workspace, status=status, type_=type_
-        )
+        try:
+            after = state.cursors.decode(
+                params["cursor"], workspace=g.workspace, status=status, type_=type_
+            )
+        except InvalidRequest as bad:
+            raise InvalidQuery(bad.message, bad.details) from None
     page = state.store.list(g.workspace, status=status, type=type_, limit=limit, after=after)
     cursor = (
         state.cursors.encode(page.next_key, workspace=g.workspace, status=status, type_=type_)
@@ -159,7 +166,7 @@ def list_credentials() -> Response:
     )
     return json_response(
         {
-            "data": [item.to_json() for item in page.items],
+            "data": [policy.render(item.to_json(), "list") for item in page.items],
             "meta": {"page": {"limit": page.limit, "cursor": cursor}},
         }
     )
@@ -174,8 +181,11 @@ def create_credential() -> Response:
     credential = get_state().store.create_from_body(
         g.workspace, body, created_by=g.principal.user_id
     )
-    response = _envelope(credential, 201)
-    response.headers["Location"] = f"{request.script_root}{_prefix()}/credentials/{credential.id}"
+    policy = get_state().policy
+    response = _envelope(credential, policy.create_status)
+    if policy.create_location:
+        location = f"{request.script_root}{_prefix()}/credentials/{credential.id}"
+        response.headers["Location"] = location
     return response
 
 
@@ -183,7 +193,10 @@ def create_credential() -> Response:
 @requires(READ_SCOPE)
 def get_credential(cred_id: str) -> Response:
     _query()
-    return _envelope(get_state().store.get(g.workspace, _cred_id(cred_id)))
+    state = get_state()
+    credential = state.store.get(g.workspace, _cred_id(cred_id))
+    state.policy.visible_by_id(credential.status)
+    return _envelope(credential, where="get")
 
 
 @api.put("/credentials/<cred_id>")
@@ -205,7 +218,7 @@ def update_credential(cred_id: str) -> Response:
 def delete_credential(cred_id: str) -> Response:
     _query()
     credential = get_state().store.delete(g.workspace, _cred_id(cred_id))
-    return json_response({"data": _status_fields(credential)})
+    return json_response({"data": get_state().policy.status_body(credential.to_json())})
 
 
 @api.post("/credentials/<cred_id>/restore")
@@ -213,7 +226,7 @@ def delete_credential(cred_id: str) -> Response:
 def restore_credential(cred_id: str) -> Response:
     _query()
     credential = get_state().store.restore(g.workspace, _cred_id(cred_id))
-    return json_response({"data": _status_fields(credential)})
+    return json_response({"data": get_state().policy.status_body(credential.to_json())})
 
 
 @api.delete("/credentials/<cred_id>/permanent")
@@ -224,11 +237,6 @@ def purge_credential(cred_id: str) -> Response:
     return json_response({"data": {"id": purged_id, "purged": True}})
 
 
-def _status_fields(credential: Credential) -> dict[str, Any]:
-    rendered = credential.to_json()
-    return {key: rendered[key] for key in ("id", "status", "deleted_at")}
-
-
 def _prefix() -> str:
     return V1_API_PREFIX if request.blueprint == "api_v1" else API_PREFIX
 
@@ -236,14 +244,32 @@ def _prefix() -> str:
 # --- the contract, served -------------------------------------------------------------
 
 
+def _served_document() -> dict[str, Any]:
+    """The contract with this fake's own base URL as the first server.
+
+    Swagger UI's "try it out" and clients generated from the served document
+    use the first server: it must be the fake that served it, never production,
+    which stays listed second (`contracts/openapi.yaml` names only production).
+    """
+    return _document_for(request.host_url.rstrip("/") + request.script_root)
+
+
+def _document_for(base_url: str) -> dict[str, Any]:
+    document = contracts.openapi_document()
+    here = {"url": base_url, "description": "this fake"}
+    document["servers"] = [here, *document.get("servers", [])]
+    return document
+
+
+@lru_cache(maxsize=8)
+def _yaml_for(base_url: str) -> str:
+    return yaml.safe_dump(_document_for(base_url), sort_keys=False, allow_unicode=True)
+
+
 def openapi_json() -> Response:
-    return json_response(contracts.openapi_document())
-
-
-@cache
-def _openapi_yaml_text() -> str:
-    return yaml.safe_dump(contracts.openapi_document(), sort_keys=False, allow_unicode=True)
+    return json_response(_served_document())
 
 
 def openapi_yaml() -> Response:
-    return Response(_openapi_yaml_text(), mimetype="application/yaml")
+    text = _yaml_for(request.host_url.rstrip("/") + request.script_root)
+    return Response(text, mimetype="application/yaml")

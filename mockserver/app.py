@@ -22,11 +22,14 @@ on a built app. Inside `init_app` it may use exactly these:
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
-from typing import Protocol
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Protocol
 
 from flask import Flask, Response, g, request
 from werkzeug.exceptions import HTTPException
@@ -42,8 +45,10 @@ from .errors import (
     PayloadTooLarge,
     UnsupportedMediaType,
 )
-from .httpio import json_response, render_error
+from .httpio import is_api_path, json_response, render_error
 from .journal import Journal, JournalRecord
+from .journal import in_scope as in_journal_scope
+from .profile import Policy
 from .state import EXTENSION_KEY, FakeConfig, FakeState, get_state, new_state
 from .store import CredentialStore
 
@@ -75,6 +80,7 @@ def create_app(
     journal: Journal | None = None,
     config: FakeConfig | None = None,
     extensions: Iterable[Extension] = (),
+    profile: Policy | Mapping[str, Any] | str | Path | None = None,
 ) -> Flask:
     """A Flask app serving the Credentials API under `/api` and `/v1/api`.
 
@@ -84,11 +90,15 @@ def create_app(
     `config.seed` makes ids and cursors reproducible. Each of `extensions`
     gets `init_app(app)` once the core is wired (see the module docstring);
     `mockserver.standalone.StandaloneOptions(...)` is the one `planasonix-mock
-    serve` uses.
+    serve` uses. `profile` picks the answers to what the docs leave open: a
+    `contracts.profile.Profile`, its JSON document (dict), a path to one, or
+    None for the fake's defaults; it applies to `store` too.
     """
     config = config or FakeConfig()
     if store is None:
         store = CredentialStore(seed=config.seed)
+    if profile is not None:
+        store.policy = Policy.of(profile if not isinstance(profile, Path) else str(profile))
     if keyring is None:
         keyring = Keyring()
     for key, workspace in (keys or {}).items():
@@ -112,7 +122,7 @@ def create_app(
     app.extensions[EXTENSION_KEY] = state
     app.before_request(_start_request)
     app.after_request(_finish_request)
-    app.register_error_handler(ApiError, render_error)
+    app.register_error_handler(ApiError, _render_api_error)
     app.register_error_handler(HTTPException, _render_http_exception)
     app.register_error_handler(Exception, _render_unexpected)
     register_routes(app)
@@ -125,30 +135,50 @@ def create_app(
 
 
 def _start_request() -> None:
-    g.request_id = get_state().new_request_id()
-    g.started = time.perf_counter()
-    g.started_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    # `g` once: every access through Flask's proxy is a context lookup.
+    ctx_g = g._get_current_object()
+    ctx_g.request_id = get_state().new_request_id()
+    ctx_g.started = time.perf_counter()
+    ctx_g.started_wall = time.time()  # formatted only if the request is journaled
 
 
 def _finish_request(response: Response) -> Response:
-    request_id = g.get("request_id") or get_state().new_request_id()
+    # The attributes as a dict: a missing one costs `g` an AttributeError.
+    ctx_g = vars(g._get_current_object())
+    state = get_state()
+    request_id = ctx_g.get("request_id") or state.new_request_id()
     response.headers["X-Request-Id"] = request_id
-    if g.get("journal_skip"):
-        return response  # control-plane calls: the dashboard polls, keep them out
-    started = g.get("started", time.perf_counter())
+    method, path = request.method, request.path
+    if ctx_g.get("journal_skip") or not in_journal_scope(method, path):
+        return response  # control-plane calls, preflights, pages: API calls only
+    started = ctx_g.get("started")
+    duration = time.perf_counter() - started if started is not None else 0.0
+    wall = ctx_g.get("started_wall")
     record = JournalRecord(
         request_id=request_id,
-        method=request.method,
-        path=request.path,
+        method=method,
+        path=path,
         status=response.status_code,
-        duration_ms=round((time.perf_counter() - started) * 1000, 3),
-        started_at=g.get("started_at", ""),
-        workspace=g.get("workspace"),
-        query=dict(g.get("journal_query", {})),
-        body=g.get("journal_body"),
+        duration_ms=round(duration * 1000, 3),
+        started_at=_instant(wall) if wall is not None else "",
+        workspace=ctx_g.get("workspace"),
+        query=dict(ctx_g.get("journal_query", {})),
+        body=ctx_g.get("journal_body"),
     )
-    get_state().journal.append(record)
+    state.journal.append(record)
     return response
+
+
+def _instant(wall: float) -> str:
+    """`wall` (seconds since the epoch) as e.g. 2025-03-27T10:00:00.123456Z."""
+    second = int(wall)
+    return f"{_second_text(second)}.{int((wall - second) * 1_000_000):06d}Z"
+
+
+@lru_cache(maxsize=8)
+def _second_text(second: int) -> str:
+    # Requests arrive many per second: format each second once.
+    return datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%S")
 
 
 # --- error rendering: the one place an error becomes a response -------------------------
@@ -168,22 +198,35 @@ def _render_http_exception(error: HTTPException) -> Response:
     kind = _HTTP_ERRORS.get(status)
     if kind is MethodNotAllowed:
         allow = dict(error.get_headers()).get("Allow", "")
-        return render_error(MethodNotAllowed(headers={"Allow": allow}))
+        return _render_api_error(MethodNotAllowed(headers={"Allow": allow}))
     if kind is not None:
-        return render_error(kind())
+        return _render_api_error(kind())
     if status < 500:
         # Werkzeug's other client errors (e.g. 431): keep the status, our envelope.
         api_error = InvalidRequest("The request could not be processed.")
         api_error.status = status
-        return render_error(api_error)
+        return _render_api_error(api_error)
     return _render_unexpected(error)
+
+
+def _render_api_error(error: ApiError) -> Response:
+    """`render_error`, with the status and body shape of the profile on API paths."""
+    response = render_error(error)
+    if not is_api_path(request.path):
+        return response
+    policy = get_state().policy
+    response.status_code = policy.error_status(error)
+    if policy.flat_errors:  # rare: the default body needs no second pass
+        shaped = policy.error_body(json.loads(response.get_data()))
+        response.set_data(json.dumps(shaped, separators=(",", ":")))
+    return response
 
 
 def _render_unexpected(error: Exception) -> Response:
     if isinstance(error, ApiError):
-        return render_error(error)
+        return _render_api_error(error)
     if isinstance(error, HTTPException):
         return _render_http_exception(error)
     # Only the type: exception text can quote request values (KeyError, ...).
     _log.error("internal error %s (request %s)", type(error).__name__, g.get("request_id"))
-    return render_error(InternalError())
+    return _render_api_error(InternalError())

@@ -57,7 +57,10 @@ class ManualClock:
         with self._lock:
             return self._now
 
-    def set(self, moment: datetime) -> None:
+    def set(self, moment: datetime | str) -> None:
+        """Jump to `moment`: an aware datetime or RFC 3339 text."""
+        if isinstance(moment, str):
+            moment = parse_timestamp(moment)
         with self._lock:
             self._now = normalize(moment)
 

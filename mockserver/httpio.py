@@ -37,12 +37,16 @@ def unversioned(path: str) -> str:
     return path
 
 
+# ensure_ascii: any string survives the encoding, so rendering never 500s. One
+# encoder for every response: `json.dumps` with options builds a new one per call.
+_ENCODER: Final = json.JSONEncoder(ensure_ascii=True, separators=(",", ":"))
+
+
 def json_response(
     body: Any, status: int = 200, headers: Mapping[str, str] | None = None
 ) -> Response:
-    # ensure_ascii: any string survives the encoding, so rendering never 500s.
-    text = json.dumps(body, ensure_ascii=True, separators=(",", ":"))
-    response = Response(text, status=status, mimetype="application/json")
+    text = _ENCODER.encode(body)
+    response = Response(text, status=status, content_type="application/json")
     for name, value in (headers or {}).items():
         response.headers[name] = value
     return response

@@ -26,11 +26,8 @@ def encode_base32(value: int, width: int) -> str:
     """`value` as exactly `width` base32 characters, most significant first."""
     if value < 0 or value >= len(ALPHABET) ** width:
         raise ValueError("value does not fit the requested width")
-    chars = []
-    for _ in range(width):
-        value, digit = divmod(value, len(ALPHABET))
-        chars.append(ALPHABET[digit])
-    return "".join(reversed(chars))
+    # 32 = 2**5: each character is the next 5 bits, most significant first.
+    return "".join(ALPHABET[(value >> shift) & 31] for shift in range(5 * (width - 1), -1, -5))
 
 
 def is_credential_id(text: str) -> bool:
@@ -61,7 +58,8 @@ class IdGenerator:
                 raise OverflowError("credential id counter exhausted")
             counter = self._counter
             self._counter += 1
-            suffix = "".join(self._random.choice(ALPHABET) for _ in range(_RANDOM_CHARS))
+            # One draw of 5 bits per character: a third of the cost of 8 choice() calls.
+            suffix = encode_base32(self._random.getrandbits(5 * _RANDOM_CHARS), _RANDOM_CHARS)
         return PREFIX + encode_base32(counter, _COUNTER_CHARS) + suffix
 
     def observe(self, cred_id: str) -> None:

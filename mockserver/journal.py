@@ -22,8 +22,20 @@ from typing import Any
 
 import contracts
 
+from .httpio import is_api_path
+
 MASK = "[redacted]"
 _log = logging.getLogger(__name__)
+
+
+def in_scope(method: str, path: str) -> bool:
+    """Whether a request belongs in the journal: calls of the API only.
+
+    Not `/`, `/favicon.ico`, the OpenAPI documents or the control plane, and
+    no OPTIONS request (CORS preflights): the journal is what a client did
+    with credentials, and a browser's extra requests would crowd it out.
+    """
+    return method != "OPTIONS" and is_api_path(path)
 
 
 @dataclass(frozen=True)
@@ -62,7 +74,8 @@ class Journal:
 
     def __init__(self, maxlen: int = 1000) -> None:
         self._records: deque[JournalRecord] = deque(maxlen=maxlen)
-        self._listeners: list[Listener] = []
+        # A tuple, replaced on (un)subscribe: append reads it without copying.
+        self._listeners: tuple[Listener, ...] = ()
         self._lock = threading.Lock()
 
     def __repr__(self) -> str:
@@ -74,7 +87,7 @@ class Journal:
     def append(self, record: JournalRecord) -> None:
         with self._lock:
             self._records.append(record)
-            listeners = list(self._listeners)
+            listeners = self._listeners
         for listener in listeners:
             try:
                 listener(record)
@@ -93,12 +106,13 @@ class Journal:
     def subscribe(self, listener: Listener) -> Callable[[], None]:
         """Call `listener` after every request; returns a function that unsubscribes."""
         with self._lock:
-            self._listeners.append(listener)
+            self._listeners = (*self._listeners, listener)
 
         def unsubscribe() -> None:
             with self._lock:
                 if listener in self._listeners:
-                    self._listeners.remove(listener)
+                    position = self._listeners.index(listener)
+                    self._listeners = self._listeners[:position] + self._listeners[position + 1 :]
 
         return unsubscribe
 

@@ -54,6 +54,17 @@ _CREDENTIAL_FIELDS = {
 }
 
 
+BUNDLED_SEEDS = ("demo",)
+"""Fixtures shipped in the package (`mockserver/data/<name>.json`): `--seed demo`."""
+
+
+def bundled_seed(name: str) -> Path | None:
+    """The path of the bundled fixtures called `name`, or None when there is none."""
+    if name not in BUNDLED_SEEDS:
+        return None
+    return Path(__file__).parent / "data" / f"{name}.json"
+
+
 class SeedError(ValueError):
     """A fixtures file that cannot be loaded. `details` name the places in the
     file by path (`workspaces[0].credentials[1].config.port`), never a value;

@@ -7,7 +7,8 @@ can reach the state without importing each other.
 from __future__ import annotations
 
 import hashlib
-import uuid
+import os
+import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Final
@@ -17,9 +18,22 @@ from flask import Flask, current_app
 from .auth import Keyring
 from .journal import Journal
 from .pagination import CursorSigner
+from .profile import Policy
 from .store import CredentialStore
 
 EXTENSION_KEY: Final = "planasonix"
+
+
+def request_ids() -> Callable[[], str]:
+    """A maker of `req_` + 32 hex ids: 128 random bits each, as uuid4 has.
+
+    Drawn from a generator seeded once from the OS, not from `os.urandom` per
+    request: that call releases the GIL, and under a threaded server every
+    release hands the GIL to another thread before the request can go on.
+    Request ids only need to be unique, not unguessable.
+    """
+    draw = random.Random(os.urandom(32)).getrandbits
+    return lambda: f"req_{draw(128):032x}"
 
 
 @dataclass
@@ -41,7 +55,12 @@ class FakeState:
     journal: Journal
     cursors: CursorSigner
     config: FakeConfig
-    new_request_id: Callable[[], str] = field(default=lambda: "req_" + uuid.uuid4().hex)
+    new_request_id: Callable[[], str] = field(default_factory=request_ids)
+
+    @property
+    def policy(self) -> Policy:
+        """The profile's answers (`mockserver.profile`): the store's, so both agree."""
+        return self.store.policy
 
 
 def new_state(

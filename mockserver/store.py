@@ -21,7 +21,7 @@ import threading
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import cache
+from functools import cache, lru_cache
 from itertools import islice
 from typing import Any, Final
 
@@ -36,12 +36,12 @@ from .errors import (
     CredentialNotFound,
     ErrorDetail,
     NameTaken,
-    StateConflict,
     ValidationFailed,
     object_errors,
 )
 from .ids import IdGenerator
 from .pagination import SortKey
+from .profile import DEFAULT_POLICY, Policy
 
 ACTIVE: Final = "active"
 DELETED: Final = "deleted"
@@ -65,11 +65,11 @@ class SecretBox:
     __slots__ = ("_values",)
 
     def __init__(self, values: Mapping[str, Any] | None = None) -> None:
-        self._values: JSONObject = copy.deepcopy(dict(values or {}))
+        self._values: JSONObject = _json_copy(dict(values or {}))
 
     def reveal(self) -> JSONObject:
         """A deep copy of the secrets, nested like the config they came from."""
-        return copy.deepcopy(self._values)
+        return _json_copy(self._values)  # type: ignore[no-any-return]
 
     def __bool__(self) -> bool:
         return bool(self._values)
@@ -88,6 +88,30 @@ class SecretBox:
         # Pickling would copy secrets into places (caches, dumps) that never
         # pass through redaction; callers must reveal() on purpose instead.
         raise TypeError("SecretBox cannot be pickled; use reveal() deliberately")
+
+
+# Every rendered credential formats two or three instants, mostly the same
+# few (a page shares them, a GET repeats them): strftime is the costly part.
+_timestamp_text: Final = lru_cache(maxsize=4096)(format_timestamp)
+
+_JSON_SCALARS: Final = frozenset({str, int, float, bool, type(None)})
+
+
+def _json_copy(value: Any) -> Any:
+    """A deep copy of a JSON tree (dicts, lists, scalars), several times faster than deepcopy.
+
+    Every create, update and read copies a config; `copy.deepcopy`'s memo and
+    dispatch cost more than the copying. Anything that is not plain JSON goes
+    to deepcopy, so the result is always independent of the input.
+    """
+    kind = type(value)
+    if kind is dict:
+        return {key: _json_copy(item) for key, item in value.items()}
+    if kind is list:
+        return [_json_copy(item) for item in value]
+    if kind in _JSON_SCALARS:
+        return value
+    return copy.deepcopy(value)
 
 
 def _count_leaves(values: Mapping[str, Any]) -> int:
@@ -120,10 +144,10 @@ class Credential:
             "name": self.name,
             "type": self.type,
             "status": self.status,
-            "created_at": format_timestamp(self.created_at),
-            "updated_at": format_timestamp(self.updated_at),
-            "deleted_at": format_timestamp(self.deleted_at) if self.deleted_at else None,
-            "config": copy.deepcopy(self.config),
+            "created_at": _timestamp_text(self.created_at),
+            "updated_at": _timestamp_text(self.updated_at),
+            "deleted_at": _timestamp_text(self.deleted_at) if self.deleted_at else None,
+            "config": _json_copy(self.config),
         }
         if self.created_by is not None:
             body["created_by"] = self.created_by
@@ -170,7 +194,7 @@ class _Record:
             updated_at=self.updated_at,
             deleted_at=self.deleted_at,
             created_by=self.created_by,
-            config=copy.deepcopy(self.public),
+            config=_json_copy(self.public),
         )
 
 
@@ -201,7 +225,7 @@ def _integral(type_: str, config: Mapping[str, Any]) -> JSONObject:
     JSON Schema counts 5432.0 as an integer, so validation lets it through;
     stored as a float it would read back as 5432.0.
     """
-    result = copy.deepcopy(dict(config))
+    result: JSONObject = _json_copy(dict(config))
     if type_ not in contracts.CREDENTIAL_TYPES:
         return result
     for path in integer_paths(type_):
@@ -234,8 +258,11 @@ class CredentialStore:
         clock: Clock | None = None,
         id_generator: Callable[[], str] | None = None,
         seed: int | None = None,
+        policy: Policy | None = None,
     ) -> None:
         self.clock: Clock = clock or system_clock
+        # The profile's lifecycle answers (SPEC §4); replaceable like the clock.
+        self.policy: Policy = policy or DEFAULT_POLICY
         self.id_generator: Callable[[], str] = id_generator or IdGenerator(seed)
         self._lock = threading.RLock()
         self._records: dict[str, _Record] = {}
@@ -273,7 +300,7 @@ class CredentialStore:
         after: SortKey | None = None,
     ) -> Page:
         """A page, newest first (created_at, then id, descending), strictly after `after`."""
-        _fail(list_param_errors(status, type, limit))
+        _fail(list_param_errors(status, type, limit, self.policy.max_limit))
         with self._lock:
             index = self._indices.get((workspace, status, type))
             if index is None:
@@ -351,7 +378,7 @@ class CredentialStore:
         with self._lock:
             record = self._find(workspace, cred_id)
             if record.status == DELETED:
-                raise StateConflict("A deleted credential cannot be updated; restore it first.")
+                self.policy.update_deleted()
             if "type" in changes and changes["type"] != record.type:
                 raise ValidationFailed(details=[ErrorDetail("type", "cannot be changed")])
             name: str = changes.get("name", record.name)
@@ -372,9 +399,11 @@ class CredentialStore:
             if name == record.name and public == record.public and new_secrets == record.secrets:
                 return record.snapshot()
             if name != record.name:
-                del self._names[(workspace, record.name)]
-                self._names[(workspace, name)] = record.id
+                holds = self._holds_name(record)
+                self._release_name(record)
                 record.name = name
+                if holds:
+                    self._names[(workspace, name)] = record.id
             record.public = public
             record.secrets = new_secrets
             record.updated_at = max(self._now(), record.updated_at)
@@ -385,9 +414,12 @@ class CredentialStore:
         with self._lock:
             record = self._find(workspace, cred_id)
             if record.status == DELETED:
+                self.policy.repeat_delete()
                 return record.snapshot()
             now = max(self._now(), record.updated_at)
             self._move(record, DELETED, deleted_at=now, updated_at=now)
+            if not self.policy.deleted_names_reserved:
+                self._release_name(record)
             return record.snapshot()
 
     def restore(self, workspace: str, cred_id: str) -> Credential:
@@ -395,7 +427,12 @@ class CredentialStore:
         with self._lock:
             record = self._find(workspace, cred_id)
             if record.status == ACTIVE:
+                self.policy.restore_active()
                 return record.snapshot()
+            if not self._holds_name(record):
+                if (workspace, record.name) in self._names:
+                    raise NameTaken("An active credential holds this name; rename it first.")
+                self._names[(workspace, record.name)] = record.id
             now = max(self._now(), record.updated_at)
             self._move(record, ACTIVE, deleted_at=None, updated_at=now)
             return record.snapshot()
@@ -404,8 +441,10 @@ class CredentialStore:
         """Remove for good, active or deleted; the name becomes free. Returns the id."""
         with self._lock:
             record = self._find(workspace, cred_id)
+            if record.status == ACTIVE:
+                self.policy.purge_active()
             self._index(record, add=False)
-            del self._names[(workspace, record.name)]
+            self._release_name(record)
             del self._records[record.id]
             return record.id
 
@@ -472,6 +511,7 @@ class CredentialStore:
                 config=config,
                 created_at=created,
                 created_by=created_by,
+                reserve=status == ACTIVE or self.policy.deleted_names_reserved,
             )
             record.status, record.updated_at, record.deleted_at = status, updated, deleted
             self._insert(record)
@@ -513,8 +553,9 @@ class CredentialStore:
         config: Mapping[str, Any],
         created_at: datetime,
         created_by: str | None,
+        reserve: bool = True,
     ) -> _Record:
-        if (workspace, name) in self._names:
+        if reserve and (workspace, name) in self._names:
             raise NameTaken()
         public, secrets = contracts.split_secrets(type_, _integral(type_, config))
         return _Record(
@@ -533,8 +574,19 @@ class CredentialStore:
 
     def _insert(self, record: _Record) -> None:
         self._records[record.id] = record
-        self._names[(record.workspace, record.name)] = record.id
+        if record.status == ACTIVE or self.policy.deleted_names_reserved:
+            self._names[(record.workspace, record.name)] = record.id
         self._index(record, add=True)
+
+    # A name is held by an active credential, and by a deleted one when the
+    # profile reserves deleted names; `_names` maps each held name to its holder.
+
+    def _holds_name(self, record: _Record) -> bool:
+        return self._names.get((record.workspace, record.name)) == record.id
+
+    def _release_name(self, record: _Record) -> None:
+        if self._holds_name(record):
+            del self._names[(record.workspace, record.name)]
 
     def _move(
         self, record: _Record, status: str, *, deleted_at: datetime | None, updated_at: datetime
@@ -558,7 +610,9 @@ class CredentialStore:
                         del self._indices[slot]
 
 
-def list_param_errors(status: str, type_: str | None, limit: int) -> list[ErrorDetail]:
+def list_param_errors(
+    status: str, type_: str | None, limit: int, max_limit: int = MAX_LIMIT
+) -> list[ErrorDetail]:
     errors = []
     if status not in STATUS_FILTERS:
         errors.append(ErrorDetail("status", "must be one of active, deleted, all"))
@@ -566,6 +620,6 @@ def list_param_errors(status: str, type_: str | None, limit: int) -> list[ErrorD
         errors.append(
             ErrorDetail("type", "must be one of " + ", ".join(contracts.CREDENTIAL_TYPES))
         )
-    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_LIMIT:
-        errors.append(ErrorDetail("limit", f"must be an integer from 1 to {MAX_LIMIT}"))
+    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= max_limit:
+        errors.append(ErrorDetail("limit", f"must be an integer from 1 to {max_limit}"))
     return errors

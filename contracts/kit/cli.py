@@ -11,23 +11,27 @@ import secrets
 import signal
 import sys
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from types import FrameType
 from typing import Any
 
-from contracts.kit.context import KitContext, Settings
+from contracts.kit.cleanup import is_kit_prefix
+from contracts.kit.context import DEFAULT_SEED, KitContext, Settings
+from contracts.kit.diff import add_diff_command, diff_command
+from contracts.kit.learn import add_learn_command, learn_command
 from contracts.kit.runner import (
     EXIT_ERROR,
     EXIT_OK,
     Interrupted,
     Runner,
+    RunResult,
     write_junit,
     write_report,
 )
 from contracts.kit.violations import CHECKS, KitError
-
-MIN_PREFIX = 8
+from contracts.kit.watch_cli import add_commands as add_traffic_commands
+from contracts.kit.watch_cli import check_har, proxy
 
 
 def _positive(text: str) -> int:
@@ -48,9 +52,19 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--base-url", help="deployment root, e.g. https://api.planasonix.com")
     run.add_argument("--api-key", default=os.environ.get("PLANASONIX_API_KEY"), help="API key")
     run.add_argument("--second-api-key", help="a key of another workspace (isolation checks)")
+    run.add_argument(
+        "--read-only-api-key",
+        help="a key of the same workspace holding only connections:read (scope checks)",
+    )
     run.add_argument("--max-examples", type=_positive, default=25, help="state machine runs")
     run.add_argument("--steps", type=_positive, default=12, help="steps per state machine run")
-    run.add_argument("--seed", type=int, default=None, help="Hypothesis seed")
+    run.add_argument(
+        "--seed",
+        type=int,
+        default=DEFAULT_SEED,
+        help=f"seed of every random choice (default {DEFAULT_SEED}); printed in every report, "
+        "the same seed replays a run request for request",
+    )
     run.add_argument("--junitxml", metavar="PATH", help="write a JUnit XML report")
     run.add_argument("--report", metavar="PATH", help="write a JSON report")
     run.add_argument("--max-requests", type=_positive, default=None, help="request budget")
@@ -71,8 +85,15 @@ def build_parser() -> argparse.ArgumentParser:
     cleanup = commands.add_parser("cleanup", help="purge leftovers of an interrupted run")
     cleanup.add_argument("--base-url", required=True)
     cleanup.add_argument("--api-key", default=os.environ.get("PLANASONIX_API_KEY"))
-    cleanup.add_argument("--prefix", required=True, help="the run's name prefix")
+    cleanup.add_argument(
+        "--prefix",
+        required=True,
+        help="the run's name prefix, exactly plnx-contract-<8 hex>- as `run` printed it",
+    )
     cleanup.add_argument("--dry-run", action="store_true", help="only list what would go")
+    add_traffic_commands(commands)  # proxy, check-har
+    add_learn_command(commands)
+    add_diff_command(commands)
     return parser
 
 
@@ -96,12 +117,16 @@ def _sigterm_raises() -> Iterator[None]:
 def run(args: argparse.Namespace) -> int:
     target: Any = nullcontext(args.base_url)
     api_key, second = args.api_key, args.second_api_key
+    reader = args.read_only_api_key
     if args.target == "fake":
         from contracts.kit.fake_target import serve_fake
 
         api_key = api_key or "plnx_test_" + secrets.token_hex(12)
         second = second or "plnx_test_" + secrets.token_hex(12)
-        target = serve_fake({api_key: "ws_contract_a", second: "ws_contract_b"})
+        reader = reader or "plnx_test_" + secrets.token_hex(12)
+        target = serve_fake(
+            {api_key: "ws_contract_a", second: "ws_contract_b"}, {reader: "ws_contract_a"}
+        )
     elif not args.base_url:
         print("planasonix-contract: --base-url is required", file=sys.stderr)
         return EXIT_ERROR
@@ -119,15 +144,18 @@ def run(args: argparse.Namespace) -> int:
             base_url,
             api_key,
             second_api_key=second,
+            read_only_api_key=reader,
             max_requests=args.max_requests,
             settings=settings,
             timeout=args.timeout,
         )
-        result = Runner(ctx, only=set(args.check) if args.check else None).run()
-    if args.report:
-        write_report(result, args.report)
-    if args.junitxml:
-        write_junit(result, args.junitxml)
+        reporters: list[Callable[[RunResult], None]] = []
+        if args.report:
+            reporters.append(lambda result: write_report(result, args.report))
+        if args.junitxml:
+            reporters.append(lambda result: write_junit(result, args.junitxml))
+        only = set(args.check) if args.check else None
+        result = Runner(ctx, only=only, reporters=reporters).run()
     return result.exit_code
 
 
@@ -137,9 +165,11 @@ def cleanup(args: argparse.Namespace) -> int:
     if not args.api_key:
         print("planasonix-contract: --api-key is required", file=sys.stderr)
         return EXIT_ERROR
-    if len(args.prefix) < MIN_PREFIX:
+    if not is_kit_prefix(args.prefix):
+        # Checked before any request: only names this kit made may be deleted.
         print(
-            f"planasonix-contract: --prefix must have at least {MIN_PREFIX} characters",
+            "planasonix-contract: --prefix must be a run's own prefix, exactly "
+            "plnx-contract-<8 hex digits>- (as printed by `run`); refusing",
             file=sys.stderr,
         )
         return EXIT_ERROR
@@ -164,6 +194,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "cleanup":
             return cleanup(args)
+        if args.command == "proxy":
+            return proxy(args)
+        if args.command == "check-har":
+            return check_har(args)
+        if args.command in ("learn", "diff"):
+            with _sigterm_raises():
+                return learn_command(args) if args.command == "learn" else diff_command(args)
         return run(args)
     except KitError as exc:
         print(f"planasonix-contract: {exc}", file=sys.stderr)

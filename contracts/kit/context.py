@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from contracts.kit.canaries import CanaryDetector, CanaryFactory
@@ -16,11 +17,16 @@ def run_prefix() -> str:
     return "plnx-contract-" + secrets.token_hex(4) + "-"
 
 
+# The seed of a run when none is given: every run is replayable, and the same
+# command against the same implementation sends the same requests.
+DEFAULT_SEED = 20250101
+
+
 @dataclass
 class Settings:
     max_examples: int = 25
     step_count: int = 12
-    seed: int | None = None
+    seed: int = DEFAULT_SEED
     read_only: bool = False
     schemathesis_examples: int = 5
 
@@ -35,6 +41,8 @@ class KitContext:
     ids: CreatedIds
     settings: Settings = field(default_factory=Settings)
     second: Client | None = None
+    # --read-only-api-key: a key of the same workspace holding only connections:read.
+    reader: Client | None = None
     choices: Choices = field(default_factory=Choices)
     _counter: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
@@ -56,6 +64,7 @@ class KitContext:
         api_key: str,
         *,
         second_api_key: str | None = None,
+        read_only_api_key: str | None = None,
         max_requests: int | None = None,
         settings: Settings | None = None,
         prefix: str | None = None,
@@ -68,7 +77,7 @@ class KitContext:
         recorder = Recorder()
         ids = CreatedIds()
         budget.reserve = ids.cleanup_cost
-        keys = [k for k in (api_key, second_api_key) if k]
+        keys = [k for k in (api_key, second_api_key, read_only_api_key) if k]
 
         def make(key: str, label: str) -> Client:
             return Client(
@@ -84,9 +93,10 @@ class KitContext:
                 masked_keys=keys,
             )
 
-        return cls(
+        ctx = cls(
             client=make(api_key, "primary"),
             second=make(second_api_key, "second") if second_api_key else None,
+            reader=make(read_only_api_key, "read-only") if read_only_api_key else None,
             prefix=prefix or run_prefix(),
             factory=factory,
             recorder=recorder,
@@ -94,22 +104,31 @@ class KitContext:
             ids=ids,
             settings=settings or Settings(),
         )
+        labels = [c.label for c in ctx.clients()]
+        ids.owners = set(labels)
+        # A create may be made with a key the deployment maps elsewhere: the worst case.
+        budget.create_cost = 2 * len(labels)
+        return ctx
 
-    def cleanup(self) -> list[str]:
+    def cleanup(self, stop: Callable[[], bool] = lambda: False) -> list[str]:
         """Purge every credential this run created and has not purged; returns leftovers.
 
         A credential made with a foreign key (a deployment that ignored it) has
-        no known owner: every client of the run tries it.
+        no known owner: every client of the run tries it. ``stop`` is asked
+        before each credential; once it says so, the rest are left (and returned).
         """
         leftovers: list[str] = []
         by_label = {c.label: c for c in self.clients()}
         for cred_id, owner in list(self.ids.live.items()):
+            if stop():
+                leftovers.append(cred_id)
+                continue
             owner_client = by_label.get(owner)
             candidates = [owner_client] if owner_client else self.clients()
             gone = False
             for client in candidates:
                 try:
-                    gone = client.remove(cred_id)
+                    gone = client.remove(cred_id, final=True)
                 except Exception:  # cleanup goes on whatever one call does
                     gone = False
                 if gone and owner_client is not None:

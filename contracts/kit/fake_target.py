@@ -34,9 +34,15 @@ def serve_wsgi(app: Any, host: str = "127.0.0.1") -> Iterator[str]:
 
 
 @contextmanager
-def serve_fake(keys: dict[str, str]) -> Iterator[str]:
-    """Our fake with ``keys`` (API key -> workspace); yields its base URL."""
+def serve_fake(
+    keys: dict[str, str], read_only_keys: dict[str, str] | None = None, profile: Any = None
+) -> Iterator[str]:
+    """Our fake with ``keys`` and ``read_only_keys`` (API key -> workspace); yields its URL.
+
+    ``profile``: a ``contracts.profile.Profile`` (or its document) the fake answers by.
+    """
     from mockserver.app import create_app
 
-    with serve_wsgi(create_app(keys=keys)) as url:
+    app = create_app(keys=keys, read_only_keys=read_only_keys or {}, profile=profile)
+    with serve_wsgi(app) as url:
         yield url

@@ -43,7 +43,8 @@ ALTERNATIVES: dict[str, tuple[str, ...]] = {
     "restore of an active one": ("200", "409"),
     "name of a soft-deleted credential": ("reserved", "freed"),
     "purge of an active one": ("200", "409"),
-    "update of a soft-deleted one": ("409", "200"),
+    # 404 only where soft-deleted ids are invisible to GET too (see Model.on_update).
+    "update of a soft-deleted one": ("409", "200", "404"),
     "deleted_at on get": ("present", "absent"),
     "deleted_at on list": ("present", "absent"),
     "validation failure status": ("400", "422"),
@@ -297,6 +298,12 @@ class Model:
         if self._was_purged(cred, reply, "get"):
             return
         if cred.status == DELETED:
+            if reply.status == 200 and self.choices.get("update of a soft-deleted one") == "404":
+                self.fail(
+                    "get of a soft-deleted credential answered 200, but an update of one "
+                    "answered 404: SPEC.md allows that 404 only when GET hides them too",
+                    reply,
+                )
             self.choices.hold("GET of a soft-deleted id", str(reply.status), reply.exchange)
             if reply.status == 404:
                 return
@@ -308,6 +315,15 @@ class Model:
         )
         self._compare(cred, view, reply, "get")
 
+    def _hidden_when_deleted(self, what: str, reply: Reply) -> None:
+        """A 404 for a soft-deleted id is allowed only if GET answers 404 for one too."""
+        if self.choices.get("GET of a soft-deleted id") == "200":
+            self.fail(
+                f"{what} of a soft-deleted credential answered 404, but a get of one "
+                "answered 200: SPEC.md allows that 404 only when GET hides them too",
+                reply,
+            )
+
     def on_update(self, cred: Cred, body: Mapping[str, JSON], reply: Reply) -> None:
         if self._was_purged(cred, reply, "update"):
             return
@@ -315,13 +331,19 @@ class Model:
         holder = self.holder_of(new_name, exclude=cred.id) if new_name != cred.name else None
         if cred.status == DELETED:
             known = self.choices.get("update of a soft-deleted one")
+            if reply.status == 404:
+                self._hidden_when_deleted("update", reply)
+                self.choices.hold("update of a soft-deleted one", "404", reply.exchange)
+                return
             if reply.status == 409 and (holder is None or known == "409"):
                 self.choices.hold("update of a soft-deleted one", "409", reply.exchange)
                 return
             if reply.status == 409:
                 return  # a name clash may be the reason; nothing to learn
             if not reply.ok:
-                self._unexpected("update of a soft-deleted credential", reply, "200 or 409")
+                self._unexpected(
+                    "update of a soft-deleted credential", reply, "200 or 409 (or 404 if hidden)"
+                )
             self.choices.hold("update of a soft-deleted one", "200", reply.exchange)
             if (
                 holder is not None

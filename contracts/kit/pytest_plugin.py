@@ -4,18 +4,21 @@
 runs the same checks as ``planasonix-contract run``, one test per check.
 Loaded for every pytest run through the ``pytest11`` entry point, it only
 adds options and a fixture; without ``--contract-base-url`` those tests skip.
+The kit itself (Hypothesis, schemathesis: the ``[kit]`` extra) is imported
+only when the fixture runs, so a suite that never uses it pays nothing and
+an install without the extra still collects.
 """
 
 from __future__ import annotations
 
 import io
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from contracts.kit.context import KitContext, Settings
-from contracts.kit.runner import Runner, RunResult
+if TYPE_CHECKING:
+    from contracts.kit.runner import RunResult
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -27,6 +30,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="API key of the deployment",
     )
     group.addoption("--contract-second-api-key", default=None, help="a key of another workspace")
+    group.addoption(
+        "--contract-read-only-api-key",
+        default=None,
+        help="a key of the same workspace holding only connections:read",
+    )
     group.addoption("--contract-max-examples", type=int, default=25)
     group.addoption("--contract-seed", type=int, default=None)
     group.addoption("--contract-max-requests", type=int, default=None)
@@ -36,6 +44,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 @pytest.fixture(scope="session")
 def contract_result(request: pytest.FixtureRequest) -> RunResult:
     """One run of every check against ``--contract-base-url`` (skips without it)."""
+    from contracts.kit.context import DEFAULT_SEED, KitContext, Settings
+    from contracts.kit.runner import Runner
+
     option: Any = request.config.getoption
     base_url = option("--contract-base-url")
     if not base_url:
@@ -47,10 +58,11 @@ def contract_result(request: pytest.FixtureRequest) -> RunResult:
         base_url,
         api_key,
         second_api_key=option("--contract-second-api-key"),
+        read_only_api_key=option("--contract-read-only-api-key"),
         max_requests=option("--contract-max-requests"),
         settings=Settings(
             max_examples=option("--contract-max-examples"),
-            seed=option("--contract-seed"),
+            seed=DEFAULT_SEED if option("--contract-seed") is None else option("--contract-seed"),
             read_only=option("--contract-read-only"),
         ),
     )

@@ -8,10 +8,13 @@ goes on. Whatever happens (a violation, an error, Ctrl-C, SIGTERM turned into
 from __future__ import annotations
 
 import json
+import signal
 import sys
+import threading
 import time
 import xml.etree.ElementTree as ET
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
@@ -24,9 +27,14 @@ from contracts.kit.violations import (
     AUTH_ISOLATION,
     CHECKS,
     LIFECYCLE,
+    LISTINGS,
+    NAMES,
     PAGINATION,
     SCHEMATHESIS,
+    SCOPES,
     SECRET_NON_ECHO,
+    STATUS_CODES,
+    TIMESTAMPS,
     BudgetExhausted,
     ContractViolation,
     Finding,
@@ -43,6 +51,70 @@ class Interrupted(BaseException):
     """SIGTERM, raised in the main thread so cleanup still runs."""
 
 
+@contextmanager
+def hypothesis_isolated() -> Iterator[None]:
+    """Hypothesis as a replayable run needs it: nothing written, nothing read from before.
+
+    Two of its habits would make a run depend on where and after what it runs:
+    it keeps files under ``./.hypothesis`` (a constants cache, a Unicode table)
+    even with ``database=None``, and it mixes constants it finds in the source
+    of non-installed modules loaded so far into what it draws, so the same seed
+    draws differently once more modules are loaded. For the run, its home is a
+    temporary directory (removed after) and the pool of local constants is
+    empty. Both hooks are private to Hypothesis: if a release moves them, the
+    run still works, only less isolated.
+    """
+    import tempfile
+
+    from hypothesis import configuration
+    from hypothesis.internal.conjecture import providers
+
+    previous_home = vars(configuration).get("__hypothesis_home_directory")
+    previous_constants = getattr(providers, "_get_local_constants", None)
+    cache = getattr(getattr(providers, "CONSTANTS_CACHE", None), "cache", None)
+    with tempfile.TemporaryDirectory(prefix="plnx-contract-") as home:
+        configuration.set_hypothesis_home_dir(home)
+        if previous_constants is not None and hasattr(providers, "Constants"):
+            empty = providers.Constants()
+            providers._get_local_constants = lambda: empty
+        if isinstance(cache, dict):
+            cache.clear()
+        try:
+            yield
+        finally:
+            configuration.set_hypothesis_home_dir(previous_home)
+            if previous_constants is not None:
+                providers._get_local_constants = previous_constants
+            if isinstance(cache, dict):
+                cache.clear()
+
+
+@contextmanager
+def signals_deferred(on_signal: Callable[[int], None]) -> Iterator[None]:
+    """SIGINT and SIGTERM call ``on_signal`` instead of raising, until the block ends.
+
+    The kit's own cleanup and report run under it: an exception raised in the
+    middle of them would leave credentials behind and no report saying which.
+    Outside the main thread (no signal handlers there) it does nothing.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    watched = (signal.SIGINT, signal.SIGTERM)
+    previous = {s: signal.getsignal(s) for s in watched}
+
+    def handler(signum: int, frame: object) -> None:
+        on_signal(signum)
+
+    for s in watched:
+        signal.signal(s, handler)
+    try:
+        yield
+    finally:
+        for s, old in previous.items():
+            signal.signal(s, old)
+
+
 @dataclass
 class PhaseResult:
     name: str
@@ -50,11 +122,13 @@ class PhaseResult:
     requests: int = 0
     seconds: float = 0.0
     note: str = ""
+    first_request: int = 0  # how many requests the run had sent when the phase began
 
     def as_json(self) -> dict[str, Any]:
         return {
             "name": self.name,
             "status": self.status,
+            "first_request": self.first_request,
             "requests": self.requests,
             "seconds": round(self.seconds, 3),
             "note": self.note,
@@ -65,6 +139,7 @@ class PhaseResult:
 class RunResult:
     base_url: str
     prefix: str
+    seed: int | None = None
     exit_code: int = EXIT_OK
     error: str = ""
     findings: list[Finding] = field(default_factory=list)
@@ -79,6 +154,7 @@ class RunResult:
         return {
             "base_url": self.base_url,
             "prefix": self.prefix,
+            "seed": self.seed,
             "exit_code": self.exit_code,
             "conformant": self.exit_code == EXIT_OK,
             "error": self.error,
@@ -96,19 +172,30 @@ class RunResult:
 
 
 def default_phases(read_only: bool) -> list[tuple[str, PhaseFn]]:
-    from contracts.kit.checks import check_auth_isolation, check_pagination, check_secret_non_echo
+    from contracts.kit.checks import check_pagination
+    from contracts.kit.checks_auth import check_auth_everywhere, check_scopes
+    from contracts.kit.checks_listing import check_listings, check_timestamps
+    from contracts.kit.checks_secrets import check_secrets_everywhere
+    from contracts.kit.checks_status import check_status_codes
+    from contracts.kit.concurrency import check_names
     from contracts.kit.schemathesis_phase import run_schemathesis
     from contracts.kit.stateful import run_lifecycle
 
     phases: list[tuple[str, PhaseFn]] = [
-        (AUTH_ISOLATION, check_auth_isolation),
-        (SECRET_NON_ECHO, check_secret_non_echo),
+        (AUTH_ISOLATION, check_auth_everywhere),
+        (SCOPES, check_scopes),
+        (SECRET_NON_ECHO, check_secrets_everywhere),
         (PAGINATION, check_pagination),
+        (LISTINGS, check_listings),
+        (NAMES, check_names),
+        (TIMESTAMPS, check_timestamps),
         (LIFECYCLE, run_lifecycle),
         (SCHEMATHESIS, run_schemathesis),
+        # Last: it judges the status of every answer the run has seen.
+        (STATUS_CODES, check_status_codes),
     ]
     if read_only:
-        skip = {SECRET_NON_ECHO, LIFECYCLE}
+        skip = {SECRET_NON_ECHO, LIFECYCLE, SCOPES, LISTINGS, NAMES, TIMESTAMPS}
         phases = [(n, f) for n, f in phases if n not in skip]
     return phases
 
@@ -134,13 +221,19 @@ class Runner:
         out: TextIO | None = None,
         phases: list[tuple[str, PhaseFn]] | None = None,
         only: set[str] | None = None,
+        reporters: list[Callable[[RunResult], None]] | None = None,
     ) -> None:
         self.ctx = ctx
+        # Called with the result while signals are still held back, so a signal
+        # at the very end cannot cost the user the report.
+        self.reporters = list(reporters or [])
         self.out = out if out is not None else sys.stdout
         self.phases = phases if phases is not None else default_phases(ctx.settings.read_only)
         if only:
             self.phases = [(n, f) for n, f in self.phases if n in only]
-        self.result = RunResult(base_url=ctx.client.base_url, prefix=ctx.prefix)
+        self.result = RunResult(
+            base_url=ctx.client.base_url, prefix=ctx.prefix, seed=ctx.settings.seed
+        )
         if getattr(self.out, "isatty", lambda: False)():
             ctx.recorder.listeners.append(self._progress)
 
@@ -171,24 +264,64 @@ class Runner:
         total = len(self.phases)
         self.say(
             f"planasonix-contract: {self.ctx.client.base_url}  prefix {self.ctx.prefix}  "
-            f"budget {self.ctx.budget.limit or 'unlimited'}"
+            f"seed {self.ctx.settings.seed}  budget {self.ctx.budget.limit or 'unlimited'}"
         )
-        try:
+        # One handler for the whole run, so no moment is left uncovered: while the
+        # checks run a signal stops them; from the final cleanup on it is noted.
+        self._cleaning = False
+        self._stop_signal: int | None = None
+        self._cleanup_signals: list[int] = []
+        self.ctx.budget.halt = self._halt_if_stopped
+        with signals_deferred(self._on_signal):
             try:
-                self.preflight()
-            except ContractViolation as exc:
-                result.findings.append(_finding(exc, "preflight"))
-            for index, (name, phase) in enumerate(self.phases, 1):
-                self._run_phase(index, total, name, phase)
-                if result.error:
-                    break
-        except KitError as exc:
-            result.error = str(exc)
-        except (KeyboardInterrupt, Interrupted) as exc:
-            result.error = "interrupted" + (" (SIGTERM)" if isinstance(exc, Interrupted) else "")
-            self.say(f"\n{result.error}: cleaning up")
-        finally:
-            self._cleanup()
+                try:
+                    self.preflight()
+                except ContractViolation as exc:
+                    result.findings.append(_finding(exc, "preflight"))
+                with hypothesis_isolated():
+                    for index, (name, phase) in enumerate(self.phases, 1):
+                        self._run_phase(index, total, name, phase)
+                        if result.error:
+                            break
+            except KitError as exc:
+                self._cleaning = True
+                result.error = str(exc)
+            except (KeyboardInterrupt, Interrupted) as exc:
+                self._cleaning = True
+                result.error = "interrupted" + (
+                    " (SIGTERM)" if isinstance(exc, Interrupted) else ""
+                )
+                self.say(f"\n{result.error}: cleaning up")
+            finally:
+                self._cleaning = True
+                self._cleanup(self._cleanup_signals)
+                if self._cleanup_signals and not result.error:
+                    result.error = "interrupted during the final cleanup"
+                self._finish(started)
+                for report in self.reporters:
+                    report(result)
+        return result
+
+    @staticmethod
+    def _interruption(signum: int) -> BaseException:
+        return Interrupted() if signum == signal.SIGTERM else KeyboardInterrupt()
+
+    def _on_signal(self, signum: int) -> None:
+        if self._cleaning:
+            self._signal_in_cleanup(self._cleanup_signals, signum)
+            return
+        self._stop_signal = signum
+        raise self._interruption(signum)
+
+    def _halt_if_stopped(self) -> None:
+        """Asked before every request but the final cleanup's: a signal whose
+        exception was swallowed (Python drops one raised inside a garbage
+        collector callback, where Hypothesis has one) still stops the checks."""
+        if self._stop_signal is not None and not self._cleaning:
+            raise self._interruption(self._stop_signal)
+
+    def _finish(self, started: float) -> None:
+        result = self.result
         result.seconds = time.monotonic() - started
         result.requests = self.ctx.budget.used
         result.choices = self.ctx.choices.as_json()
@@ -208,14 +341,13 @@ class Runner:
         else:
             result.exit_code = EXIT_OK
         self.summary()
-        return result
 
     def _run_phase(self, index: int, total: int, name: str, phase: PhaseFn) -> None:
         result = self.result
         self.say(f"[{index}/{total}] {name} ...")
         before = self.ctx.budget.used
         started = time.monotonic()
-        outcome = PhaseResult(name, "passed")
+        outcome = PhaseResult(name, "passed", first_request=before)
         try:
             phase(self.ctx)
         except BudgetExhausted as exc:
@@ -262,16 +394,67 @@ class Runner:
                 + (f"  {outcome.note}" if outcome.note else "")
             )
 
-    def _cleanup(self) -> None:
-        if not self.ctx.ids.live:
-            return
-        self.say(f"cleanup: purging {len(self.ctx.ids.live)} credential(s) this run created")
-        self.result.leftovers = self.ctx.cleanup()
+    def _signal_in_cleanup(self, signals: list[int], signum: int) -> None:
+        signals.append(signum)
+        if len(signals) == 1:
+            self.say(
+                "cleanup: still removing what this run created; signal again to stop "
+                "and list what is left"
+            )
+
+    def _cleanup(self, signals: list[int]) -> None:
+        """Remove what the run created; a second signal during it stops it, listing the rest.
+
+        After an interruption or an error a create may have been answered
+        without the kit reading the answer, so the run's prefix is also looked
+        for in the listings.
+        """
+
+        def stop() -> bool:
+            return len(signals) >= 2
+
+        ctx = self.ctx
+        if ctx.ids.live:
+            self.say(f"cleanup: purging {len(ctx.ids.live)} credential(s) this run created")
+        leftovers = ctx.cleanup(stop=stop)
+        if self.result.error and not stop() and not ctx.settings.read_only:
+            leftovers += self._sweep(stop)
+        self.result.leftovers = sorted(set(leftovers))
         if self.result.leftovers:
             self.say(
-                f"cleanup: {len(self.result.leftovers)} left behind; run "
-                f"`planasonix-contract cleanup --prefix {self.ctx.prefix}`"
+                f"cleanup: {len(self.result.leftovers)} credential(s) left behind: "
+                + ", ".join(self.result.leftovers)
             )
+            self.say(
+                f"cleanup: remove them with `planasonix-contract cleanup --base-url "
+                f"{ctx.client.base_url} --prefix {ctx.prefix}` (and --api-key)"
+            )
+
+    def _sweep(self, stop: Callable[[], bool]) -> list[str]:
+        """Credentials named with the run's prefix that the kit did not see created."""
+        from contracts.kit.cleanup import prefixed
+
+        left: list[str] = []
+        for client in self.ctx.clients():
+            if stop():
+                break
+            try:
+                found = prefixed(client, self.ctx.prefix, final=True)
+            except Exception:  # a listing that fails leaves nothing more to find
+                continue
+            for cred_id in sorted(found):
+                if cred_id in self.ctx.ids.created and cred_id not in self.ctx.ids.live:
+                    continue  # purged already; a lagging listing
+                self.ctx.ids.add(cred_id, client.label)
+                try:
+                    gone = not stop() and client.remove(cred_id, final=True)
+                except Exception:
+                    gone = False
+                if gone:
+                    self.ctx.ids.purged(cred_id)
+                else:
+                    left.append(cred_id)
+        return left
 
     def summary(self) -> None:
         result = self.result
@@ -294,7 +477,8 @@ class Runner:
         failed = ", ".join(sorted(result.checks_failed())) or "none"
         self.say(
             f"{verdict}: {len(result.findings)} violation(s) [{failed}]; "
-            f"{self.ctx.budget.used} requests in {result.seconds:.1f}s"
+            f"{self.ctx.budget.used} requests in {result.seconds:.1f}s; seed {result.seed} "
+            f"(--seed {result.seed} replays this run)"
             + (f"; error: {result.error}" if result.error else "")
         )
 
@@ -331,6 +515,11 @@ def write_junit(result: RunResult, path: str | Path) -> None:
         errors="1" if result.exit_code == EXIT_ERROR else "0",
         time=f"{result.seconds:.3f}",
     )
+    properties = ET.SubElement(suite, "properties")
+    for name, value in (("seed", result.seed), ("prefix", result.prefix)):
+        ET.SubElement(properties, "property", name=name, value=str(value))
+    if result.leftovers:
+        ET.SubElement(properties, "property", name="leftovers", value=" ".join(result.leftovers))
     for check, description in CHECKS.items():
         case = ET.SubElement(suite, "testcase", classname="contract", name=check)
         ET.SubElement(case, "system-out").text = description

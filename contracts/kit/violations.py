@@ -15,20 +15,37 @@ PAGINATION = "pagination"
 AUTH_ISOLATION = "auth-isolation"
 SCHEMATHESIS = "schemathesis"
 VALIDATION = "validation"
+SCOPES = "scopes"
+LISTINGS = "listings"
+NAMES = "names"
+TIMESTAMPS = "timestamps"
+STATUS_CODES = "status-codes"
 
 CHECKS: dict[str, str] = {
     RESPONSE_SCHEMA: "every response validates against the contract schemas (lenient to extra "
     "non-secret fields)",
-    SECRET_NON_ECHO: "no secret the kit sent appears in any response, in any encoding or as a "
-    "fragment of 12+ characters",
+    SECRET_NON_ECHO: "no secret the kit sent appears in any response, in any encoding, as a "
+    "fragment of 12+ characters, or as its first or last 6+ characters standing alone; nested "
+    "and object-valued secrets included",
     LIFECYCLE: "create/get/list/update/delete/restore/purge in random order keep the invariants "
     "of SPEC section 4, consistently with the deployment's own choices",
     PAGINATION: "paging with small limits while others create and delete never repeats an item, "
     "never skips one that existed for the whole walk, never exceeds the limit",
-    AUTH_ISOLATION: "missing and bad keys get 401; another workspace's ids are 404 and its lists "
-    "never cross",
+    AUTH_ISOLATION: "missing, unknown and near-miss keys get 401; another workspace's key gets 404 "
+    "on every route and changes nothing; lists never cross; under /api and /v1/api, with "
+    "Authorization: Bearer and X-Planasonix-Api-Key",
     VALIDATION: "invalid requests are refused with 4xx (400 or 422, consistently) and change "
     "nothing",
+    SCOPES: "a read-only key (--read-only-api-key) reads, and every write route answers it 403 "
+    "and changes nothing, under /api and /v1/api and with both header forms",
+    LISTINGS: "after each change every listing (default, status=active/deleted/all, type=) "
+    "matches the model, filters hold on every page, a purged credential is in none",
+    NAMES: "renaming onto a soft-deleted credential's name then restoring it, and a burst of "
+    "concurrent same-name creates, renames and restores, never leave two active with one name",
+    TIMESTAMPS: "updated_at never goes backwards, seen across pauses of over a second "
+    "(a restore must not put back an older value)",
+    STATUS_CODES: "every answer's status is one SPEC.md documents or allows for its route "
+    "(no 5xx, no redirect, no 204 where a body is documented)",
     SCHEMATHESIS: "schemathesis over contracts/openapi.yaml with its built-in checks and a "
     "secret-echo check",
 }

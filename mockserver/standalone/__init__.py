@@ -2,8 +2,8 @@
 
 `install(app, StandaloneOptions(...))` (or `create_app(extensions=
 [StandaloneExtension(options)])`, the Flask-extension form of the same call)
-wires, in this order: a controllable clock under the store, fault
-injection, optional rate limiting, CORS, the `/_mock/` control plane with its
+wires, in this order: a controllable clock under the store, the `Host`
+guard, fault injection, optional rate limiting, CORS, the `/_mock/` control plane with its
 dashboard, and the optional state file. `planasonix-mock serve` fills the
 options from its flags. The handle (`get_standalone(app)`) gives tests and
 tools the same levers the HTTP control plane has.
@@ -19,9 +19,10 @@ from dataclasses import dataclass, field
 from flask import Flask
 
 from ..state import get_state
-from . import control, cors, faults, persistence, ratelimit
+from . import control, cors, faults, hostguard, persistence, ratelimit
 from .faults import FaultBook
 from .handle import EXTENSION_KEY, Standalone, StandaloneOptions, get_standalone
+from .hostguard import HostGuard
 from .persistence import StateFile
 from .ratelimit import RateLimiter
 from .timecontrol import ControllableClock
@@ -40,7 +41,7 @@ def install(app: Flask, options: StandaloneOptions | None = None) -> Standalone:
     """Add the standalone features to `app` (built by `create_app`).
 
     Raises `persistence.StateFileError` when the state file cannot be used and
-    ValueError for an invalid CORS origin.
+    ValueError for an invalid CORS origin or allowed host name.
     """
     options = options or StandaloneOptions()
     state = get_state(app)
@@ -58,6 +59,8 @@ def install(app: Flask, options: StandaloneOptions | None = None) -> Standalone:
     )
     handle = Standalone(app=app, options=options, clock=clock, faults=book, limiter=limiter)
     app.extensions[EXTENSION_KEY] = handle
+    # First: a request for a foreign Host must not reach faults, limits or state.
+    hostguard.install(app, HostGuard(options.listen_host, options.allowed_hosts))
     faults.install(app, book)
     if limiter is not None:
         ratelimit.install(app, limiter)

@@ -8,28 +8,33 @@ body, a query string or a header) and stops cleanly on Ctrl-C and SIGTERM.
 from __future__ import annotations
 
 import argparse
-import ipaddress
 import json
 import logging
 import os
+import queue
 import signal
 import sys
+import threading
+import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import FrameType
-from typing import Any, Final
+from typing import Any, Final, TextIO
 
 from waitress import create_server
 
 from ..app import FakeConfig, create_app
 from ..auth import DEV_KEY, DEV_USER, DEV_WORKSPACE, READ_ONLY, Keyring
 from ..journal import JournalRecord
-from ..seed import SeedError, load_fixtures_file
+from ..profile import Policy, ProfileError
+from ..seed import SeedError, bundled_seed, load_fixtures_file
 from ..state import get_state
 from ..store import CredentialStore
 from . import cors, install, persistence, ratelimit
 from .handle import StandaloneOptions
+from .hostguard import HostGuard, is_loopback
 from .persistence import StateFileError
+from .servererrors import json_error_channel
 
 access_log = logging.getLogger("planasonix.access")
 
@@ -67,6 +72,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--rate-limit", default=None, metavar="N/min", help="limit each API key, e.g. 60/min"
     )
     group.add_argument(
+        "--allow-host",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="also answer requests with Host: NAME (behind a proxy, in a container); repeatable",
+    )
+    group.add_argument(
         "--state-file", default=None, metavar="PATH", help="keep state in PATH across restarts"
     )
     group.add_argument(
@@ -93,6 +105,22 @@ def options_from_args(
     token = args.admin_token or env.get(ADMIN_TOKEN_ENV) or None
     if token is not None and not 8 <= len(token) <= 512:
         raise SetupError("the admin token must be 8-512 characters")
+    state_key = args.state_key or env.get(persistence.STATE_KEY_ENV) or None
+    if args.state_file is None and args.state_key:
+        raise SetupError("--state-key needs --state-file: without one nothing is persisted")
+    if args.state_file is None and state_key is not None:
+        # An environment variable may be set for every run; say it does nothing here.
+        print(
+            f"planasonix-mock: warning: {persistence.STATE_KEY_ENV} is set but there is no "
+            "--state-file: nothing is persisted",
+            file=sys.stderr,
+        )
+        state_key = None
+    host = getattr(args, "host", None)
+    try:
+        guard = HostGuard(host, getattr(args, "allow_host", []))
+    except ValueError as error:
+        raise SetupError(f"--host/--allow-host: {error}") from None
     seed_data = None
     if args.seed:
         try:
@@ -106,18 +134,11 @@ def options_from_args(
         cors_origins=origins,
         rate_limit=rate,
         state_file=args.state_file,
-        state_key=args.state_key or env.get(persistence.STATE_KEY_ENV) or None,
+        state_key=state_key,
         seed_data=seed_data,
+        listen_host=host,
+        allowed_hosts=tuple(sorted(guard.names - ({host} if host else set()))),
     )
-
-
-def is_loopback(host: str) -> bool:
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False  # a host name other than localhost: assume it is reachable
 
 
 def check_exposure(host: str, options: StandaloneOptions) -> None:
@@ -141,6 +162,25 @@ def _key_pair(text: str) -> tuple[str, str]:
     return key, workspace
 
 
+def _rebind_dev_key(keyring: Keyring, store: CredentialStore) -> str:
+    """The dev key's workspace once a state file is loaded (it replaces the seed's
+    credentials; it never brings keys): kept when it holds credentials, else the
+    first workspace that does, as with a seed. The banner names it."""
+    dev = keyring.authenticate(DEV_KEY)
+    current = dev.workspace if dev is not None else DEV_WORKSPACE
+    held = sorted(store.workspaces())
+    if held and current not in held:
+        keyring.add(DEV_KEY, held[0], user_id=DEV_USER)
+        return held[0]
+    return current
+
+
+def _seed_file(text: str) -> str:
+    """A fixtures path; a bundled name (`demo`) when no file of that name exists."""
+    bundled = None if Path(text).exists() else bundled_seed(text)
+    return str(bundled) if bundled is not None else text
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="planasonix-mock", description="In-memory fake of the Planasonix Credentials API."
@@ -149,7 +189,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="serve the fake over HTTP")
     serve.add_argument("--host", default="127.0.0.1", help="interface (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8080, help="port; 0 picks a free one")
-    serve.add_argument("--seed", metavar="FILE", help="fixtures file to load at start")
+    serve.add_argument(
+        "--seed",
+        metavar="FILE",
+        type=_seed_file,
+        help="fixtures file to load at start; `demo` for the demo data in the package",
+    )
     serve.add_argument(
         "--api-key",
         action="append",
@@ -167,14 +212,84 @@ def build_parser() -> argparse.ArgumentParser:
         help="accept KEY (connections:read only) for WORKSPACE; repeatable",
     )
     serve.add_argument("--id-seed", type=int, default=None, help="seed for reproducible ids")
+    serve.add_argument(
+        "--profile",
+        metavar="FILE",
+        default=None,
+        help="answer what the docs leave open like this profile (planasonix-contract learn)",
+    )
     serve.add_argument("--threads", type=int, default=8, help="worker threads (default 8)")
     add_arguments(serve)
     return parser
 
 
-def _log_request(record: JournalRecord) -> None:
-    access_log.info(
-        "%s %s %d %.1fms", record.method, record.path, record.status, record.duration_ms
+class AccessLog:
+    """The one line per request, written by a thread of its own, in batches.
+
+    A request thread only queues the journal record: formatting and writing to
+    a terminal or pipe (which may be slow, or full) never hold up an answer.
+    The writer wakes every `interval` seconds rather than per line, so a
+    request never has to wake it either, and writes each batch with one write
+    and one flush: a write releases the GIL, and every release makes a request
+    thread wait for it again. Lines look like the `logging` lines `main()`
+    configures (`2025-03-27 10:00:00,123 GET /api/credentials 200 1.2ms`).
+    Past `backlog` queued lines, new ones are counted instead of kept, and the
+    count is logged, so a stalled output cannot grow memory without bound.
+    `close()` writes what is still queued.
+    """
+
+    def __init__(
+        self, stream: TextIO | None = None, backlog: int = 100_000, interval: float = 0.05
+    ) -> None:
+        self._stream = stream
+        self._backlog = backlog
+        self._interval = interval
+        self._queue: queue.SimpleQueue[tuple[float, JournalRecord]] = queue.SimpleQueue()
+        self._dropped = 0
+        self._closed = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="access-log", daemon=True)
+        self._thread.start()
+
+    def __call__(self, record: JournalRecord) -> None:
+        if self._queue.qsize() < self._backlog:
+            self._queue.put((time.time(), record))
+        else:
+            self._dropped += 1
+
+    def _run(self) -> None:
+        while not self._closed.wait(self._interval):
+            self._write_queued()
+        self._write_queued()
+
+    def _write_queued(self) -> None:
+        lines = []
+        while True:
+            try:
+                logged_at, record = self._queue.get_nowait()
+            except queue.Empty:
+                break
+            lines.append(
+                f"{_log_time(logged_at)} {record.method} {record.path} {record.status} "
+                f"{record.duration_ms:.1f}ms\n"
+            )
+        if lines:
+            stream = self._stream or sys.stdout
+            stream.write("".join(lines))
+            stream.flush()
+        if self._dropped:
+            dropped, self._dropped = self._dropped, 0
+            access_log.warning("%d request lines dropped: the log output is too slow", dropped)
+
+    def close(self) -> None:
+        self._closed.set()
+        self._thread.join(timeout=10)
+
+
+def _log_time(moment: float) -> str:
+    """`moment` as logging's default `asctime`: local time, milliseconds after a comma."""
+    return (
+        time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(moment))
+        + f",{int(moment % 1 * 1000):03d}"
     )
 
 
@@ -194,7 +309,12 @@ def serve(args: argparse.Namespace) -> int:
         print(f"planasonix-mock: {error}", file=sys.stderr)
         return 2
     config = FakeConfig(seed=args.id_seed)
-    store = CredentialStore(seed=args.id_seed)
+    try:
+        policy = Policy.of(args.profile)
+    except ProfileError as error:
+        print(f"planasonix-mock: --profile: {error}", file=sys.stderr)
+        return 2
+    store = CredentialStore(seed=args.id_seed, policy=policy)
     keyring = Keyring()
     first_workspace = DEV_WORKSPACE
     try:
@@ -232,16 +352,31 @@ def serve(args: argparse.Namespace) -> int:
         return 2
     if options.state_file is not None:
         print(f"State file {args.state_file}: {len(store)} credentials", flush=True)
-    get_state(app).journal.subscribe(_log_request)
+        if not configured_keys:
+            first_workspace = _rebind_dev_key(keyring, store)
+    access = AccessLog()
+    get_state(app).journal.subscribe(access)
     # The app answers bodies over its limit with a JSON 413; waitress refuses
     # absurd ones (over 1 MiB) itself, before buffering them.
-    server: Any = create_server(
-        app,
-        host=args.host,
-        port=args.port,
-        threads=args.threads,
-        max_request_body_size=WAITRESS_MAX_BODY,
-    )
+    try:
+        server: Any = create_server(
+            app,
+            host=args.host,
+            port=args.port,
+            threads=args.threads,
+            max_request_body_size=WAITRESS_MAX_BODY,
+        )
+    except OSError as error:
+        # Port taken, address not on this machine, no permission: one line, like other bad starts.
+        reason = error.strerror or type(error).__name__
+        print(
+            f"planasonix-mock: cannot listen on {args.host}:{args.port}: {reason}", file=sys.stderr
+        )
+        access.close()
+        return 2
+    # waitress's own refusals (bad request line, bad chunking, a body over
+    # its limit) in the standard JSON error body.
+    server.channel_class = json_error_channel(get_state(app).new_request_id)
     host, port = (
         (server.effective_host, server.effective_port)
         if hasattr(server, "effective_port")
@@ -266,6 +401,7 @@ def serve(args: argparse.Namespace) -> int:
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+        access.close()
     print("Stopped.", flush=True)
     return 0
 

@@ -96,8 +96,29 @@ def _cross_origin() -> bool:
     origin = request.headers.get("Origin")
     if origin is None:
         return False
-    parts = urlsplit(origin)
-    return origin == "null" or parts.netloc.lower() != request.host.lower()
+    theirs = _origin_of(origin)  # "null" and anything unreadable: cross-origin
+    return theirs is None or theirs != _origin_of(f"{request.scheme}://{request.host}")
+
+
+_DEFAULT_PORTS: Final = {"http": 80, "https": 443}
+
+
+def _origin_of(url: str) -> tuple[str, str, int] | None:
+    """(scheme, host, port) with the scheme's default port filled in; None if unreadable.
+
+    An origin is all three: `https://127.0.0.1:PORT` is not this plain-HTTP server.
+    """
+    if len(url) > 1024:
+        return None
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return None
+    scheme = parts.scheme.lower()
+    if scheme not in _DEFAULT_PORTS or not parts.hostname:
+        return None
+    return scheme, parts.hostname.lower(), port or _DEFAULT_PORTS[scheme]
 
 
 def _body() -> object:

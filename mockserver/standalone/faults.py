@@ -11,10 +11,12 @@ Matching (documented in README, "For frontend developers"):
   faulted: the browser would report a CORS failure instead of the status.
 - `path`: the request path without the query string. `*` matches within one
   segment (`/api/credentials/*`), `**` across segments (`/api/**`); anything
-  else is literal and exact. A rule for `/api/...` also matches the same call
-  under `/v1/api/...` (the API is served under both); a rule written with
-  `/v1/api/...` matches only that prefix. Only API paths (`/api`, `/v1/api`)
-  are ever faulted, never `/_mock/`, so a rule cannot lock you out.
+  else is literal and exact. Three or more stars in a row (`/api/***`) are
+  refused: they mean nothing `*` or `**` does not, and are usually a typo.
+  A rule for `/api/...` also matches the same call under `/v1/api/...` (the
+  API is served under both); a rule written with `/v1/api/...` matches only
+  that prefix. Only API paths (`/api`, `/v1/api`) are ever faulted, never
+  `/_mock/`, so a rule cannot lock you out.
 - The first matching rule, oldest first, applies. `times` (omitted or null:
   until cleared) counts the requests it answered; a spent rule disappears.
 
@@ -75,13 +77,60 @@ _CODE_RE: Final = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 _PATH_RE: Final = re.compile(r"^/[\x21-\x7e]{0,511}$")
 
 
-def compile_path(pattern: str) -> re.Pattern[str]:
+class PathGlob:
+    """A fault path glob, matched in time linear in the path.
+
+    As a regex (`.*` for `**`, `[^/]*` for `*`) a rule with several stars
+    backtracks polynomially: `/api/**a**a**a**b` took seconds on a 400-character
+    request path. Here the glob is an automaton whose state set is a bit mask
+    (one bit per position in the glob, shift-and), so each character of the
+    path costs a few integer operations whatever the glob.
+    """
+
+    __slots__ = ("_accept", "_any", "_literal", "_segment", "pattern")
+
+    def __init__(self, pattern: str) -> None:
+        self.pattern = pattern
+        self._literal: dict[str, int] = {}  # char -> positions expecting it
+        self._segment = 0  # positions holding `*`
+        self._any = 0  # positions holding `**`
+        position = 0
+        for part in re.split(r"(\*\*|\*)", pattern):
+            if part in ("*", "**"):
+                if part == "*":
+                    self._segment |= 1 << position
+                else:
+                    self._any |= 1 << position
+                position += 1
+                continue
+            for char in part:
+                self._literal[char] = self._literal.get(char, 0) | 1 << position
+                position += 1
+        self._accept = 1 << position
+
+    def _close(self, states: int) -> int:
+        # A star may match nothing: being at it is also being just after it.
+        stars = self._segment | self._any
+        while True:
+            grown = states | (states & stars) << 1
+            if grown == states:
+                return states
+            states = grown
+
+    def match(self, text: str) -> bool:
+        """Whether the whole of `text` matches."""
+        states = self._close(1)
+        for char in text:
+            stay = states & (self._any | (0 if char == "/" else self._segment))
+            states = self._close(stay | (states & self._literal.get(char, 0)) << 1)
+            if not states:
+                return False
+        return bool(states & self._accept)
+
+
+def compile_path(pattern: str) -> PathGlob:
     """`**` matches anything, `*` anything but `/`, the rest literally."""
-    parts = re.split(r"(\*\*|\*)", pattern)
-    regex = "".join(
-        ".*" if part == "**" else "[^/]*" if part == "*" else re.escape(part) for part in parts
-    )
-    return re.compile(regex + r"\Z")
+    return PathGlob(pattern)
 
 
 @dataclass
@@ -96,7 +145,7 @@ class FaultRule:
     message: str | None
     retry_after: int
     hits: int = 0
-    _regex: re.Pattern[str] = field(init=False, repr=False)
+    _regex: PathGlob = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         self._regex = compile_path(self.path)
@@ -169,6 +218,8 @@ def parse_rule(body: object, rule_id: str) -> FaultRule:
     # anything else (`/apix/...`) could never match a call the rules are asked about.
     if not (is_api_path(path) or path.startswith("/*")):
         raise _bad("path", "must start with /api or /v1/api (only API calls can be faulted)")
+    if "***" in path:
+        raise _bad("path", "use * (within one segment) or ** (across segments), never ***")
     status = _int_field(body, "status", 400, 599)
     times = _int_field(body, "times", 1, 1_000_000)
     delay_ms = _int_field(body, "delay_ms", 0, MAX_DELAY_MS) or 0
@@ -290,10 +341,19 @@ def install(app: Flask, book: FaultBook | None = None) -> FaultBook:
     """Attach a `FaultBook` to `app`: every API request passes through it first."""
     if book is None:
         book = FaultBook()
+    install_lookup(app, lambda: book)
+    return book
+
+
+def install_lookup(app: Flask, find_book: Callable[[], FaultBook | None]) -> None:
+    """Like `install`, for an app serving several fakes (`mockserver.testing`'s
+    shared app): `find_book()` names the book of the request's fake, or None."""
 
     def inject_faults() -> None:
+        book = find_book()
+        if book is None or not len(book):
+            return  # no rule set: the request is not even looked at
         if is_api_path(request.path) and not is_preflight():
             book.apply(request.method, request.path)
 
     app.before_request(inject_faults)
-    return book

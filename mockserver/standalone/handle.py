@@ -13,6 +13,7 @@ from typing import Any, Final
 
 from flask import Flask, current_app
 
+from ..ids import IdGenerator
 from ..seed import load_fixtures
 from ..state import get_state
 from .faults import FaultBook
@@ -34,6 +35,10 @@ class StandaloneOptions:
     state_key: str | None = field(default=None, repr=False)
     seed_data: Any = field(default=None, repr=False)
     """Parsed fixtures the fake started with: the target of `reset {"to": "seed"}`."""
+    listen_host: str | None = None
+    """The `--host` the server listens on: a `Host` it accepts (None: loopback only)."""
+    allowed_hosts: tuple[str, ...] = ()
+    """More `Host` names to answer (`--allow-host`), for proxies and containers."""
 
 
 @dataclass
@@ -54,6 +59,10 @@ class Standalone:
         if self.limiter is not None:
             self.limiter.reset()
         if to_seed and self.options.seed_data is not None:
+            if state.config.seed is not None and isinstance(state.store.id_generator, IdGenerator):
+                # A fresh generator from the same seed hands the seed the ids it
+                # got at start, so ids a frontend kept stay valid after a reset.
+                state.store.id_generator = IdGenerator(state.config.seed)
             load_fixtures(self.options.seed_data, state.store, state.keyring)
 
     def describe(self) -> dict[str, Any]:

@@ -1,20 +1,26 @@
-"""`--state-file`: the fake's credentials (and keys) survive a restart.
+"""`--state-file`: the fake's credentials survive a restart.
 
 File format: JSON, `{"format": "planasonix-mock-state", "version": 1, ...}`
 with every credential's metadata and public config. Secrets never reach the
 disk in plain text:
 
 - with a state key (`--state-key` or `PLANASONIX_STATE_KEY`), each
-  credential's secrets and the list of API keys are encrypted with Fernet
-  (AES-128-CBC + HMAC-SHA256) under a key derived from the passphrase with
-  scrypt and a random per-file salt; a wrong key is refused at start;
+  credential's secrets are encrypted with Fernet (AES-128-CBC + HMAC-SHA256)
+  under a key derived from the passphrase with scrypt and a random per-file
+  salt; a wrong key is refused at start;
 - without one, only *which* secret fields were set is kept. After a restart
   those fields hold the placeholder `[not persisted]` (so the credential stays
-  valid and listable) and API keys come from the command line and seed only.
+  valid and listable).
+
+API keys are never kept: the command line and the seed file alone say which
+keys exist, their workspace and scopes, so a restart with other key flags
+revokes, demotes or moves a key. (Files from older versions may hold an
+encrypted `keys` list; it is ignored.)
 
 Every save writes a temp file in the same folder, fsyncs it, `os.replace`s
 it over the old one and fsyncs the folder, so a crash leaves either the old
-or the new file, never a torn one. The HTTP hook saves after every successful
+or the new file, never a torn one (the next start deletes a temp file a
+killed save left behind). The HTTP hook saves after every successful
 write request *before* the response is sent: an acknowledged change is on
 disk. A save that fails turns the response into a 500 (not acknowledged).
 """
@@ -23,6 +29,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import glob
 import hashlib
 import json
 import logging
@@ -38,7 +45,7 @@ from flask import Flask, Response, request
 
 import contracts
 
-from ..auth import Keyring, valid_workspace
+from ..auth import valid_workspace
 from ..clock import format_timestamp, parse_timestamp
 from ..errors import ApiError, InternalError
 from ..httpio import SAFE_METHODS, is_api_path, render_error
@@ -160,8 +167,8 @@ class StateFile:
     def exists(self) -> bool:
         return self.path.exists()
 
-    def load_into(self, store: CredentialStore, keyring: Keyring) -> bool:
-        """Replace `store`'s credentials with the file's and add its keys.
+    def load_into(self, store: CredentialStore) -> bool:
+        """Replace `store`'s credentials with the file's (keys are not kept).
 
         False (and no change) when the file does not exist yet.
         """
@@ -186,14 +193,8 @@ class StateFile:
         scratch = CredentialStore(clock=store.clock)
         for index, entry in enumerate(credentials):
             self._load_credential(scratch, entry, cipher, f"credentials[{index}]")
-        keys: list[Any] = []
-        if cipher is not None and doc.get("keys") is not None:
-            keys = cipher.decrypt(doc["keys"])
-            if not isinstance(keys, list):
-                raise StateFileError("keys: must be a list")
-        probe = Keyring()
-        for index, key in enumerate(keys):
-            self._load_key(probe, key, f"keys[{index}]")
+        # An older file's `keys` are ignored on purpose: keys come from the
+        # command line and the seed, which must be able to revoke one.
         # Everything parsed: now replace, so a bad file changes nothing.
         store.reset()
         for credential, box in scratch.iter_all():
@@ -208,10 +209,6 @@ class StateFile:
                 updated_at=credential.updated_at,
                 deleted_at=credential.deleted_at,
                 created_by=credential.created_by,
-            )
-        for key, principal in probe.items():
-            keyring.add(
-                key, principal.workspace, user_id=principal.user_id, scopes=principal.scopes
             )
         return True
 
@@ -277,42 +274,36 @@ class StateFile:
             text = "; ".join(f"{d.path}: {d.message}" for d in details) or "is invalid"
             raise StateFileError(f"{where}: {text}") from None
 
-    @staticmethod
-    def _load_key(keyring: Keyring, entry: object, where: str) -> None:
-        if not isinstance(entry, dict):
-            raise StateFileError(f"{where}: must be an object")
-        key, workspace, scopes = entry.get("key"), entry.get("workspace"), entry.get("scopes")
-        if not isinstance(key, str) or not isinstance(workspace, str):
-            # str() would turn a missing one into the text "None": a valid key.
-            raise StateFileError(f"{where}: is not a valid key entry")
-        try:
-            keyring.add(
-                key,
-                workspace,
-                user_id=entry.get("user_id"),
-                scopes=set(scopes) if isinstance(scopes, list) else set(),
-            )
-        except (ValueError, TypeError):
-            raise StateFileError(f"{where}: is not a valid key entry") from None
+    def remove_stale_temps(self) -> int:
+        """Delete temp files a killed save left beside the file; how many went.
+
+        Called at start, before anything saves: one server owns a state file,
+        so no temp file of a live save can be among them.
+        """
+        removed = 0
+        folder = self.path.parent if str(self.path.parent) else Path(".")
+        for leftover in folder.glob(f".{glob.escape(self.path.name)}.*.tmp"):
+            with contextlib.suppress(OSError):
+                leftover.unlink()
+                removed += 1
+        return removed
 
     # --- save --------------------------------------------------------------------
 
-    def save(self, store: CredentialStore, keyring: Keyring) -> None:
+    def save(self, store: CredentialStore) -> None:
         """Write the whole state atomically. Snapshot and write under one lock, so
         a later save never overwrites a newer snapshot with an older one."""
         with self._lock:
             cipher = self._cipher_for(
                 self._cipher.salt if self._cipher else secrets.token_bytes(16)
             )
-            document = self._document(store, keyring, cipher)
+            document = self._document(store, cipher)
             data = json.dumps(document, ensure_ascii=True, indent=1).encode("ascii") + b"\n"
             _atomic_write(self.path, data)
             self.saves += 1
 
     @staticmethod
-    def _document(
-        store: CredentialStore, keyring: Keyring, cipher: SecretCipher | None
-    ) -> dict[str, Any]:
+    def _document(store: CredentialStore, cipher: SecretCipher | None) -> dict[str, Any]:
         credentials = []
         for credential, box in store.iter_all():
             entry: dict[str, Any] = {
@@ -345,17 +336,6 @@ class StateFile:
                 "salt": base64.b64encode(cipher.salt).decode("ascii"),
                 "check": cipher.check_token(),
             }
-            document["keys"] = cipher.encrypt(
-                [
-                    {
-                        "key": key,
-                        "workspace": principal.workspace,
-                        "user_id": principal.user_id,
-                        "scopes": sorted(principal.scopes),
-                    }
-                    for key, principal in keyring.items()
-                ]
-            )
         return document
 
 
@@ -384,8 +364,9 @@ def install(app: Flask, state_file: StateFile) -> StateFile:
     """Load `state_file` into the app (or create it), then save after each write."""
     state = get_state(app)
     try:
-        if not state_file.load_into(state.store, state.keyring):
-            state_file.save(state.store, state.keyring)
+        state_file.remove_stale_temps()
+        if not state_file.load_into(state.store):
+            state_file.save(state.store)
     except OSError as error:
         raise StateFileError(f"cannot write the state file: {type(error).__name__}") from None
 
@@ -395,7 +376,7 @@ def install(app: Flask, state_file: StateFile) -> StateFile:
         if not (is_api_path(request.path) or request.path.startswith("/_mock/")):
             return response
         try:
-            state_file.save(state.store, state.keyring)
+            state_file.save(state.store)
         except OSError as error:
             _log.error("state file save failed: %s", type(error).__name__)
             return render_error(InternalError("The change could not be saved to the state file."))

@@ -1,8 +1,10 @@
 """Optional rate limiting per API key (`--rate-limit N/min`).
 
 Fixed windows aligned to the clock (a 1/min limit resets at every whole
-minute), counted per presented API key (its SHA-256, never the key itself);
-requests without a readable key share one bucket per client address. When on,
+minute), counted per valid API key (its SHA-256, never the key itself);
+requests that will fail authentication (no key, a malformed or an unknown
+one) share one bucket per client address, so trying many wrong keys is
+limited like a deployment's limiter would. When on,
 every API response carries `X-RateLimit-Limit`, `X-RateLimit-Remaining` and
 `X-RateLimit-Reset` (Unix seconds when the window ends), and a request over
 the limit gets 429 `rate_limited` with `Retry-After` (seconds). The clock is
@@ -22,9 +24,10 @@ from typing import Final
 
 from flask import Flask, Response, g, request
 
-from ..auth import extract_key
+from ..auth import Keyring, extract_key
 from ..errors import ApiError, RateLimited
 from ..httpio import is_api_path
+from ..state import get_state
 from .faults import is_preflight
 
 _RATE_RE: Final = re.compile(
@@ -112,19 +115,25 @@ class RateLimiter:
             self._counts.clear()
 
 
-def bucket_of_request() -> str:
+def bucket_of_request(keyring: Keyring) -> str:
+    """A valid key's own bucket; everything that will fail authentication shares
+    its client address's, so guessing keys costs one request of the limit each."""
     try:
         key = extract_key(request.headers)
     except ApiError:
+        key = None
+    if key is None or keyring.authenticate(key) is None:
         return "addr:" + (request.remote_addr or "?")
     return "key:" + hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def install(app: Flask, limiter: RateLimiter) -> RateLimiter:
+    keyring = get_state(app).keyring
+
     def check_rate_limit() -> None:
         if not is_api_path(request.path) or is_preflight():
             return
-        decision = limiter.hit(bucket_of_request())
+        decision = limiter.hit(bucket_of_request(keyring))
         g.rate_limit = decision
         if not decision.allowed:
             raise RateLimited(

@@ -13,7 +13,7 @@ import threading
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from ..clock import Clock, format_timestamp, system_clock
+from ..clock import Clock, format_timestamp, parse_timestamp, system_clock
 
 EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 LATEST = datetime(9999, 1, 1, tzinfo=UTC)
@@ -59,8 +59,10 @@ class ControllableClock:
                 self._frozen_at = None
             return self._now()
 
-    def set(self, moment: datetime) -> datetime:
-        """Jump to `moment` (aware); a running clock keeps ticking from there."""
+    def set(self, moment: datetime | str) -> datetime:
+        """Jump to `moment` (aware, or RFC 3339 text); a running clock keeps ticking from there."""
+        if isinstance(moment, str):
+            moment = parse_timestamp(moment)
         if moment.tzinfo is None:
             raise ValueError("the clock needs an aware datetime")
         if not EARLIEST <= moment < LATEST:
@@ -73,6 +75,7 @@ class ControllableClock:
             return self._now()
 
     def advance(self, seconds: float) -> datetime:
+        """Move `seconds` ahead; a running clock then keeps ticking from there."""
         with self._lock:
             target = self._now() + timedelta(seconds=seconds)
         return self.set(target)

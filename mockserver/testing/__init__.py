@@ -3,6 +3,7 @@
 - `PlanasonixFake` (`fake`): a fresh in-process fake, no sockets.
 - `LiveServer` / `LiveFake` (`live`): the same behind a real socket on 127.0.0.1.
 - `InterceptedFake` (`intercept`): answers calls to the real API host.
+- `Faults` / `FaultRuleError` (`faults`): `fake.faults`, the control plane's fault rules.
 - `call_wsgi` / `WSGIAdapter` (`transports`): reach a WSGI app without a socket.
 - `pytest_plugin`: the `planasonix_fake`, `planasonix_server` and
   `planasonix_intercept` fixtures.
@@ -18,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .fake import IN_PROCESS_URL, PUBLIC_HOST, PUBLIC_URL, PlanasonixFake, SeedSource
+    from .faults import FaultRuleError, Faults
     from .intercept import InterceptedFake, host_pattern
     from .live import LiveFake, LiveServer
     from .transports import WSGIAdapter, WSGIResult, call_wsgi
@@ -28,6 +30,8 @@ _EXPORTS = {
     "PUBLIC_URL": ".fake",
     "PlanasonixFake": ".fake",
     "SeedSource": ".fake",
+    "FaultRuleError": ".faults",
+    "Faults": ".faults",
     "InterceptedFake": ".intercept",
     "host_pattern": ".intercept",
     "LiveFake": ".live",
@@ -41,6 +45,8 @@ __all__ = [
     "IN_PROCESS_URL",
     "PUBLIC_HOST",
     "PUBLIC_URL",
+    "FaultRuleError",
+    "Faults",
     "InterceptedFake",
     "LiveFake",
     "LiveServer",

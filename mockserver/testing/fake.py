@@ -32,12 +32,18 @@ import requests
 
 from ..app import create_app
 from ..auth import DEV_KEY, DEV_USER, DEV_WORKSPACE, READ_WRITE, WRITE_SCOPE, Keyring
-from ..clock import Clock, ManualClock, parse_timestamp, system_clock
-from ..errors import CredentialNotFound
-from ..journal import Journal
-from ..seed import SeedSummary, load_fixtures
+from ..clock import parse_timestamp, system_clock
+from ..errors import ApiError, CredentialNotFound, ErrorDetail
+from ..journal import Journal, JournalRecord
+from ..profile import Policy, Profile
+from ..seed import SeedError, SeedSummary, load_fixtures
+from ..standalone import faults as fault_hooks
+from ..standalone.faults import FaultBook
+from ..standalone.timecontrol import ControllableClock
 from ..state import EXTENSION_KEY, FakeConfig, FakeState, new_state
 from ..store import Credential, CredentialStore
+from . import calls
+from .faults import Faults
 from .transports import WSGIAdapter
 
 if TYPE_CHECKING:  # optional dependencies, imported only when used
@@ -58,6 +64,7 @@ PUBLIC_URL: Final = f"https://{PUBLIC_HOST}"
 # --- one Flask app per process, routed to the fake of the current request -----------
 
 _current_state: ContextVar[FakeState] = ContextVar("planasonix_current_state")
+_current_faults: ContextVar[FaultBook] = ContextVar("planasonix_current_faults")
 
 
 def _routed_field(name: str) -> property:
@@ -88,6 +95,7 @@ def _router_app() -> Flask:
     app = create_app()
     # Not via __init__: every field is a property that routes, nothing to store.
     app.extensions[EXTENSION_KEY] = object.__new__(_RoutedState)
+    fault_hooks.install_lookup(app, lambda: _current_faults.get(None))
     return app
 
 
@@ -119,6 +127,23 @@ def _secret_path(path: str | Iterable[str]) -> tuple[str, ...]:
     return tuple(path.split(".")) if isinstance(path, str) else tuple(path)
 
 
+def _frozen_clock(frozen_time: str | datetime) -> ControllableClock:
+    try:
+        start = parse_timestamp(frozen_time) if isinstance(frozen_time, str) else frozen_time
+        if not isinstance(start, datetime):
+            raise ValueError
+        clock = ControllableClock()
+        clock.freeze()
+        clock.set(start)
+    except ValueError:
+        # Never the parser's own text: one sentence saying what is expected.
+        raise ValueError(
+            "frozen_time must be an RFC 3339 timestamp (e.g. 2025-01-01T00:00:00Z) "
+            "or an aware datetime"
+        ) from None
+    return clock
+
+
 class PlanasonixFake:
     """A fresh, in-process Credentials API: no sockets, ready in microseconds.
 
@@ -128,9 +153,23 @@ class PlanasonixFake:
 
     `seed` (a fixtures file path or its parsed data, see `mockserver.seed`)
     loads workspaces, keys and credentials; when it brings keys, `api_key` is
-    its first read-write key, otherwise the development key of `ws_dev`.
-    `id_seed` makes ids (and cursors) reproducible; `frozen_time` (RFC 3339
-    text or an aware datetime) starts a `ManualClock` that only moves when told.
+    its first read-write key, otherwise the development key, for the seed's
+    first workspace (as `planasonix-mock serve` does) or `ws_dev` without one.
+    `id_seed` makes ids (and cursors) reproducible.
+
+    `clock` (a `ControllableClock`, as on the standalone server) runs on the
+    system time, or, with `frozen_time` (RFC 3339 text or an aware datetime),
+    stands still there. `clock.set(...)` (datetime or text) jumps and
+    `clock.advance(seconds)` moves ahead, frozen or not; a running clock keeps
+    ticking from the new time. `clock.freeze()` / `clock.unfreeze()` switch.
+
+    `faults` holds fault rules (`POST /_mock/faults`'s language, see
+    `mockserver.testing.faults`); `faults=[{...}]` adds some at the start.
+    `calls(...)` and `verify(...)` filter and count the journal.
+
+    `profile` (a `contracts.profile.Profile`, its JSON document, or a path to
+    one) makes the fake answer what the docs leave open like a deployment
+    does; `planasonix-contract learn` writes one.
     """
 
     def __init__(
@@ -139,15 +178,21 @@ class PlanasonixFake:
         seed: SeedSource | None = None,
         id_seed: int | None = None,
         frozen_time: str | datetime | None = None,
+        faults: Iterable[Mapping[str, Any]] = (),
         url: str = IN_PROCESS_URL,
+        profile: Profile | Mapping[str, Any] | str | Path | None = None,
     ) -> None:
         self.url = url.rstrip("/")
-        self.clock: Clock = system_clock
-        if frozen_time is not None:
-            start = parse_timestamp(frozen_time) if isinstance(frozen_time, str) else frozen_time
-            self.clock = ManualClock(start)
+        self.clock: ControllableClock = (
+            ControllableClock(system_clock) if frozen_time is None else _frozen_clock(frozen_time)
+        )
+        self.faults = Faults(self.clock)
+        for rule in faults:
+            self.faults.add(rule)
         self.config = FakeConfig(seed=id_seed)
-        self.store = CredentialStore(clock=self.clock, seed=id_seed)
+        # `profile`: the answers to what the docs leave open (mockserver.profile).
+        policy = Policy.of(str(profile) if isinstance(profile, Path) else profile)
+        self.store = CredentialStore(clock=self.clock, seed=id_seed, policy=policy)
         self.keyring = Keyring()
         self.journal = Journal(self.config.journal_size)
         self.state = new_state(
@@ -156,14 +201,18 @@ class PlanasonixFake:
         self.api_key = DEV_KEY
         self.workspace = DEV_WORKSPACE
         if seed is not None:
-            self.seed(seed)
+            summary = self.seed(seed)
             for key, principal in self.keyring.items():
                 if principal.can(WRITE_SCOPE):
                     self.api_key, self.workspace = key, principal.workspace
                     break
+            if len(self.keyring) == 0 and summary.workspaces:
+                # As `planasonix-mock serve` does: a seed without keys is opened
+                # by the dev key, bound to its first workspace.
+                self.workspace = summary.workspaces[0]
         if len(self.keyring) == 0:
             # The fake's own rule (create_app): the dev key only when none is configured.
-            self.keyring.add(DEV_KEY, DEV_WORKSPACE, user_id=DEV_USER)
+            self.keyring.add(DEV_KEY, self.workspace, user_id=DEV_USER)
         self._session: requests.Session | None = None
         self._app: Flask | None = None
 
@@ -179,6 +228,7 @@ class PlanasonixFake:
     def wsgi(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         """This fake as a WSGI application (the shared app, routed to this state)."""
         token = _current_state.set(self.state)
+        faults_token = _current_faults.set(self.faults.book)
         try:
             body = _router_app()(environ, start_response)
             try:
@@ -189,6 +239,7 @@ class PlanasonixFake:
                 if close is not None:
                     close()
         finally:
+            _current_faults.reset(faults_token)
             _current_state.reset(token)
 
     @property
@@ -197,6 +248,7 @@ class PlanasonixFake:
         if self._app is None:
             app = create_app()
             app.extensions[EXTENSION_KEY] = self.state
+            fault_hooks.install(app, self.faults.book)
             self._app = app
         return self._app
 
@@ -228,6 +280,23 @@ class PlanasonixFake:
 
         kwargs.setdefault("base_url", self.url)
         return httpx.Client(transport=self.httpx_transport(), **kwargs)
+
+    def httpx_async_transport(self) -> httpx.AsyncBaseTransport:
+        """An async httpx transport to this fake, for `httpx.AsyncClient(transport=...)`.
+
+        Each request runs in a worker thread, so a fault's delay does not
+        block the event loop.
+        """
+        from .async_transport import AsyncWSGITransport
+
+        return AsyncWSGITransport(self.wsgi)
+
+    def httpx_async_client(self, **kwargs: Any) -> httpx.AsyncClient:
+        """An `httpx.AsyncClient` with `base_url=url`, reaching this fake."""
+        import httpx
+
+        kwargs.setdefault("base_url", self.url)
+        return httpx.AsyncClient(transport=self.httpx_async_transport(), **kwargs)
 
     def close(self) -> None:
         if self._session is not None:
@@ -283,8 +352,18 @@ class PlanasonixFake:
         workspace = credential.pop("workspace", None) or self.workspace
         for field in ("created_at", "updated_at", "deleted_at"):
             if isinstance(credential.get(field), str):
-                credential[field] = parse_timestamp(credential[field])
-        return self.store.load(workspace, **credential)
+                try:
+                    credential[field] = parse_timestamp(credential[field])
+                except ValueError:
+                    raise SeedError.at(
+                        [ErrorDetail(field, "must be an RFC 3339 timestamp")]
+                    ) from None
+        try:
+            return self.store.load(workspace, **credential)
+        except ApiError as error:
+            # The HTTP summary ("The request has invalid fields.") names nothing;
+            # a test author needs the fields, as a fixtures file error gives them.
+            raise SeedError.at(error.details or (ErrorDetail("", error.message),)) from None
 
     def add_key(
         self,
@@ -298,9 +377,52 @@ class PlanasonixFake:
         self.keyring.add(key, workspace, user_id=user_id, scopes=set(scopes))
 
     def reset(self) -> None:
-        """Forget credentials and journal; keys and settings stay."""
+        """Forget credentials, journal and fault rules; keys and settings stay."""
         self.store.reset()
         self.journal.clear()
+        self.faults.clear()
+
+    # --- verifying calls --------------------------------------------------------
+
+    def calls(
+        self,
+        method: str | None = None,
+        path: str | None = None,
+        *,
+        status: int | Iterable[int] | None = None,
+    ) -> list[JournalRecord]:
+        """Journal records (oldest first) matching all that is given.
+
+        `path` uses the fault rules' patterns (`*` one segment, `**` any depth);
+        `/api/...` also matches the same call under `/v1/api/...`. `status` is
+        one code or several (`range(500, 600)`).
+        """
+        return calls.matching(self.journal.records(), method=method, path=path, status=status)
+
+    def verify(
+        self,
+        method: str | None = None,
+        path: str | None = None,
+        *,
+        status: int | Iterable[int] | None = None,
+        times: int | None = None,
+        at_least: int | None = None,
+        at_most: int | None = None,
+    ) -> list[JournalRecord]:
+        """Assert how often a matching call reached the fake (default: at least once).
+
+        AssertionError listing every call made (bodies redacted, as the journal
+        keeps them) otherwise; returns the matching records.
+        """
+        return calls.verify(
+            self.journal.records(),
+            method=method,
+            path=path,
+            status=status,
+            times=times,
+            at_least=at_least,
+            at_most=at_most,
+        )
 
     # --- looking inside (test-only; none of this exists over HTTP) ------------
 

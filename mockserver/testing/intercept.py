@@ -1,8 +1,14 @@
-"""A fake that answers calls to the real API host: what `planasonix_intercept` hands a test."""
+"""A fake that answers calls to the real API host: what `planasonix_intercept` hands a test.
+
+`requests` is intercepted with `responses`, httpx (sync and async clients)
+with `respx`, when httpx is installed: both well-kept libraries that patch
+the clients' transports, so the code under test keeps its real base URL.
+"""
 
 from __future__ import annotations
 
 import re
+import warnings
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import urlsplit
@@ -13,7 +19,9 @@ from .fake import PUBLIC_HOST, PUBLIC_URL, PlanasonixFake
 from .transports import call_wsgi
 
 if TYPE_CHECKING:
+    import httpx
     import responses
+    import respx
 
 
 _METHODS: Final = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
@@ -42,11 +50,14 @@ def host_pattern(hosts: Iterable[str]) -> re.Pattern[str]:
 
 
 class InterceptedFake(PlanasonixFake):
-    """A fake answering every `requests` call to the public API host (and `hosts`).
+    """A fake answering every `requests` and httpx call to the public API host (and `hosts`).
 
-    Built on `responses.RequestsMock`, available as `.mock` (its `.calls`,
-    or `.add(...)` for other hosts). With `block_others`, a call to any other
-    host raises `requests.ConnectionError` instead of reaching the network.
+    `requests`: built on `responses.RequestsMock`, available as `.mock` (its
+    `.calls`, or `.add(...)` for other hosts). httpx, sync and async: built on
+    a `respx.MockRouter`, available as `.httpx_mock` once started (None when
+    httpx is not installed). With `block_others`, a call to any other host
+    raises `requests.ConnectionError` / `httpx.ConnectError` instead of
+    reaching the network.
     """
 
     def __init__(
@@ -61,6 +72,7 @@ class InterceptedFake(PlanasonixFake):
         self.hosts: tuple[str, ...] = tuple(dict.fromkeys((PUBLIC_HOST, *hosts)))
         self.block_others = block_others
         self._mock: responses.RequestsMock | None = None
+        self.httpx_mock: respx.MockRouter | None = None
 
     def __repr__(self) -> str:
         return f"{super().__repr__()[:-1]}, hosts={list(self.hosts)!r})"
@@ -91,11 +103,56 @@ class InterceptedFake(PlanasonixFake):
         result = call_wsgi(self.wsgi, request.method, request.url, request.headers, request.body)
         return result.status, result.header_dict(), result.body
 
+    def _respond_httpx(self, request: httpx.Request) -> httpx.Response:
+        import httpx
+
+        result = call_wsgi(
+            self.wsgi, request.method, str(request.url), request.headers, request.read()
+        )
+        return httpx.Response(result.status, headers=result.headers, content=result.body)
+
+    def _refuse_httpx(self, request: httpx.Request) -> httpx.Response:
+        import httpx
+
+        raise httpx.ConnectError(
+            f"Connection refused by planasonix_intercept (block_others): {request.url.host}",
+            request=request,
+        )
+
+    def _start_httpx(self) -> None:
+        try:
+            import httpx  # noqa: F401  # only to know whether there is anything to patch
+        except ImportError:
+            return
+        try:
+            import respx
+        except ImportError:
+            warnings.warn(
+                "httpx is installed but respx is not: httpx calls to "
+                f"{PUBLIC_HOST} are not intercepted (install "
+                "'planasonix-credentials-fake[httpx]')",
+                stacklevel=3,
+            )
+            return
+        router = respx.MockRouter(assert_all_called=False, assert_all_mocked=False)
+        router.route(url__regex=host_pattern(self.hosts)).mock(side_effect=self._respond_httpx)
+        if self.block_others:
+            router.route().mock(side_effect=self._refuse_httpx)
+        else:
+            router.route().pass_through()
+        router.start()
+        self.httpx_mock = router
+
     def start(self) -> InterceptedFake:
         self.mock.start()
+        if self.httpx_mock is None:
+            self._start_httpx()
         return self
 
     def stop(self) -> None:
+        if self.httpx_mock is not None:
+            self.httpx_mock.stop(quiet=True)
+            self.httpx_mock = None
         if self._mock is not None:
             self._mock.stop(allow_assert=False)
             self._mock.reset()

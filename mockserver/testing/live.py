@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 import requests
 
 from .fake import PlanasonixFake
+from .faults import Faults
 
 if TYPE_CHECKING:
     import httpx
@@ -29,6 +30,11 @@ class LiveFake(PlanasonixFake):
         import httpx
 
         return httpx.HTTPTransport()
+
+    def httpx_async_transport(self) -> httpx.AsyncBaseTransport:
+        import httpx
+
+        return httpx.AsyncHTTPTransport()
 
 
 class LiveServer:
@@ -57,6 +63,11 @@ class LiveServer:
 
     def __repr__(self) -> str:
         return f"LiveServer(url={self.url!r})"
+
+    @property
+    def faults(self) -> Faults:
+        """The fault rules of the fake being served now."""
+        return self.current.faults
 
     def _dispatch(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         return self.current.wsgi(environ, start_response)

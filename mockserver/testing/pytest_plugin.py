@@ -4,8 +4,12 @@ Fixtures:
 - `planasonix_fake`: a fresh in-process fake per test (`mockserver.testing.PlanasonixFake`).
 - `planasonix_server`: a live HTTP server per session (per xdist worker),
   with a fresh fake swapped in for every test.
-- `planasonix_intercept`: every `requests` call to https://api.planasonix.com
-  (and configured tenant hosts) answered by a fresh fake, via `responses`.
+- `planasonix_intercept`: every `requests` and httpx (sync and async) call to
+  https://api.planasonix.com (and configured tenant hosts) answered by a fresh
+  fake, via `responses` and `respx`.
+
+Every fake has `.faults` (`fake.faults.add(status=503, times=1)`), also
+settable as `@pytest.mark.planasonix(faults=[{"status": 503, "times": 1}])`.
 
 Settings, most specific first: the `planasonix` marker, the command line,
 ini options. This module is imported by every pytest run in an environment
@@ -17,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -29,13 +34,18 @@ if TYPE_CHECKING:
 
 MARKER = "planasonix"
 _MARKER_HELP = (
-    "planasonix(seed=None, frozen_time=None, id_seed=None, hosts=(), block_others=None): "
-    "configure the planasonix_* fakes of one test. seed: fixtures file (relative to the "
-    "test file) or dict, None for none; frozen_time: RFC 3339 start of a clock that only "
-    "moves when told; id_seed: int for reproducible ids; hosts: extra hosts for "
-    "planasonix_intercept; block_others: refuse requests to any other host."
+    "planasonix(seed=None, frozen_time=None, id_seed=None, faults=(), hosts=(), "
+    "block_others=None): configure the planasonix_* fakes of one test. seed: fixtures file "
+    "(relative to the test file), 'demo' for the bundled demo data, or dict, None for none; "
+    "frozen_time: RFC 3339 start of a clock that only moves when told; id_seed: int for "
+    "reproducible ids; faults: fault rules as for POST /_mock/faults (path defaults to "
+    "/api/**); hosts: extra hosts for planasonix_intercept; block_others: refuse requests "
+    "to any other host; profile: a profile file (relative to the test file) or dict, the "
+    "answers to what the docs leave open (planasonix-contract learn writes one)."
 )
-_MARKER_KEYS = frozenset({"seed", "frozen_time", "id_seed", "hosts", "block_others"})
+_MARKER_KEYS = frozenset(
+    {"seed", "frozen_time", "id_seed", "faults", "hosts", "block_others", "profile"}
+)
 _UNSET: Any = object()
 
 
@@ -66,6 +76,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     parser.addini("planasonix_id_seed", "integer seed for reproducible credential ids", default="")
     parser.addini(
+        "planasonix_profile",
+        "profile file for every planasonix fake (relative to the ini file)",
+        default="",
+    )
+    parser.addini(
         "planasonix_frozen_time",
         "RFC 3339 time at which every fake's clock starts, frozen",
         default="",
@@ -82,12 +97,20 @@ class FakeSettings:
 
     seed: SeedSource | None = None
     id_seed: int | None = None
-    frozen_time: str | None = None
+    frozen_time: str | datetime | None = None
     hosts: tuple[str, ...] = ()
     block_others: bool = False
+    faults: tuple[Mapping[str, Any], ...] = ()
+    profile: Path | Mapping[str, Any] | None = None
 
     def fake_kwargs(self) -> dict[str, Any]:
-        return {"seed": self.seed, "id_seed": self.id_seed, "frozen_time": self.frozen_time}
+        return {
+            "seed": self.seed,
+            "id_seed": self.id_seed,
+            "frozen_time": self.frozen_time,
+            "faults": self.faults,
+            "profile": self.profile,
+        }
 
 
 def _ini_path(config: pytest.Config, value: str) -> Path:
@@ -104,6 +127,50 @@ def _int_or_none(value: object, where: str) -> int | None:
         return int(value)
     except ValueError:
         raise pytest.UsageError(f"{where}: id_seed must be an integer") from None
+
+
+def _frozen_time(value: object, where: str) -> str | datetime | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        return value
+    from ..clock import parse_timestamp
+
+    try:
+        if not isinstance(value, str):
+            raise ValueError
+        parse_timestamp(value)
+    except ValueError:
+        raise pytest.UsageError(
+            f"{where}: frozen_time must be an RFC 3339 timestamp such as 2025-01-01T00:00:00Z"
+        ) from None
+    return value
+
+
+def _faults(value: object, where: str) -> tuple[Mapping[str, Any], ...]:
+    rules = (value,) if isinstance(value, Mapping) else value
+    if not isinstance(rules, list | tuple) or not all(isinstance(r, Mapping) for r in rules):
+        raise pytest.UsageError(f"{where}: faults must be a list of rule dicts")
+    from ..errors import ApiError
+    from ..standalone.faults import parse_rule
+    from .faults import DEFAULT_PATH
+
+    for index, rule in enumerate(rules):
+        try:
+            parse_rule({"path": DEFAULT_PATH, **rule}, "check")
+        except ApiError as error:  # name the fields, as the fake would
+            listed = "; ".join(f"{d.path or '(rule)'}: {d.message}" for d in error.details)
+            raise pytest.UsageError(f"{where}: faults[{index}]: {listed or error}") from None
+    return tuple(rules)
+
+
+def _seed_path(value: str, base: Path) -> Path:
+    """`value` relative to `base`; a name of bundled data (`demo`) when no such file exists."""
+    from ..seed import bundled_seed
+
+    path = base / value
+    bundled = None if path.exists() else bundled_seed(value)
+    return bundled if bundled is not None else path
 
 
 def _marker_kwargs(node: pytest.Item) -> dict[str, Any]:
@@ -125,11 +192,11 @@ def _settings(request: pytest.FixtureRequest) -> FakeSettings:
     cli_seed = config.getoption("planasonix_seed", None)
     ini_seed = str(config.getini("planasonix_seed") or "")
     if cli_seed:
-        seed = Path(cli_seed).resolve()
+        seed = _seed_path(cli_seed, Path.cwd()).resolve()
     elif ini_seed:
-        seed = _ini_path(config, ini_seed)
+        seed = _seed_path(ini_seed, _ini_path(config, "."))
     id_seed = _int_or_none(config.getini("planasonix_id_seed"), "planasonix_id_seed")
-    frozen_time = str(config.getini("planasonix_frozen_time") or "") or None
+    frozen_time = _frozen_time(config.getini("planasonix_frozen_time"), "planasonix_frozen_time")
     hosts = tuple(str(h) for h in config.getini("planasonix_hosts"))
     block_others = bool(config.getini("planasonix_intercept_block_others"))
 
@@ -139,17 +206,28 @@ def _settings(request: pytest.FixtureRequest) -> FakeSettings:
         if marker_seed is None or isinstance(marker_seed, Mapping):
             seed = marker_seed
         else:
-            seed = Path(request.node.path).parent / str(marker_seed)
+            seed = _seed_path(str(marker_seed), Path(request.node.path).parent)
     if "id_seed" in marker:
         id_seed = _int_or_none(marker["id_seed"], f"@pytest.mark.{MARKER}")
     if "frozen_time" in marker:
-        frozen_time = marker["frozen_time"]
+        frozen_time = _frozen_time(marker["frozen_time"], f"@pytest.mark.{MARKER}")
+    faults = _faults(marker.get("faults", ()), f"@pytest.mark.{MARKER}")
     if "hosts" in marker:
         extra = marker["hosts"]
         hosts += (extra,) if isinstance(extra, str) else tuple(extra)
     if marker.get("block_others") is not None:
         block_others = bool(marker["block_others"])
-    return FakeSettings(seed, id_seed, frozen_time, hosts, block_others)
+    ini_profile = str(config.getini("planasonix_profile") or "")
+    profile: Path | Mapping[str, Any] | None = (
+        _ini_path(config, ini_profile) if ini_profile else None
+    )
+    if "profile" in marker:
+        given = marker["profile"]
+        if given is None or isinstance(given, Mapping):
+            profile = given
+        else:
+            profile = Path(request.node.path).parent / str(given)
+    return FakeSettings(seed, id_seed, frozen_time, hosts, block_others, faults, profile)
 
 
 @pytest.fixture
@@ -184,7 +262,7 @@ def planasonix_server(
 
 @pytest.fixture
 def planasonix_intercept(request: pytest.FixtureRequest) -> Iterator[InterceptedFake]:
-    """A fresh fake answering `requests` calls to https://api.planasonix.com (and hosts)."""
+    """A fresh fake answering `requests` and httpx calls to https://api.planasonix.com (+ hosts)."""
     from .intercept import InterceptedFake
 
     settings = _settings(request)

@@ -10,17 +10,24 @@ from __future__ import annotations
 
 import base64
 import copy
+import functools
 import itertools
 import json
 import threading
+import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from jsonschema import Draft202012Validator
+from referencing import Registry
+from referencing.jsonschema import DRAFT202012
 from werkzeug.wrappers import Request, Response
 
 import contracts
+import contracts.registry
+from contracts.views import documented_documents
 
 JSON = Any
 
@@ -35,6 +42,8 @@ class Knobs:
     deleted_name_freed: bool = False
     purge_active_409: bool = False
     update_deleted_allowed: bool = False
+    # With get_deleted_404: soft-deleted ids are invisible by id, to PUT as well.
+    update_deleted_404: bool = False
     create_status: int = 201
     validation_status: int = 400
     max_limit: int = 200
@@ -42,6 +51,11 @@ class Knobs:
     clamp_limit: bool = False
     update_replaces_config: bool = False  # the docs leave merge vs replace open
     lenient_input: bool = False  # ignores unknown fields and the schemas' length limits
+    # Looser than the fake on every rule the docs leave open (SPEC.md §2): only
+    # the documented view of the request schemas is enforced, so empty and long
+    # strings, any format, any range, missing config fields and unknown ones
+    # are all accepted and stored (and the non-secret ones echoed).
+    loose_input: bool = False
     # bugs (each breaks the contract)
     duplicate_names: bool = False
     restore_loses_config: bool = False
@@ -49,6 +63,8 @@ class Knobs:
     update_changes_status: bool = False
     offset_pagination: bool = False
     update_ignores_config: bool = False
+    restore_checks_created_names: bool = False  # restore misses names given by a rename
+    racy_names: bool = False  # create checks the name, then inserts, not atomically
 
 
 @dataclass
@@ -64,6 +80,7 @@ class Record:
     status: str = "active"
     deleted_at: datetime | None = None
     purged: bool = False
+    created_name: str = ""
 
 
 class ApiError(Exception):
@@ -79,6 +96,7 @@ def _ts(value: datetime | None) -> str | None:
 class AltServer:
     keys: dict[str, str]
     knobs: Knobs = field(default_factory=Knobs)
+    read_only_keys: dict[str, str] = field(default_factory=dict)  # connections:read only
 
     def __post_init__(self) -> None:
         self.records: dict[str, Record] = {}
@@ -125,6 +143,8 @@ class AltServer:
         return False
 
     def invalid(self, errors: list[contracts.FieldError]) -> None:
+        if self.knobs.loose_input:
+            return  # the callers check the documented view instead (see loose_errors)
         if self.knobs.lenient_input:
             # The fake's own limits, which SPEC.md leaves to each deployment.
             errors = [
@@ -167,9 +187,15 @@ class AltServer:
         if not auth:  # legacy integrations send the key in its own header
             scheme, key = "Bearer", request.headers.get("X-Planasonix-Api-Key", "")
         ws = self.keys.get(key) if scheme == "Bearer" else None
+        reader = ws is None and scheme == "Bearer" and key in self.read_only_keys
+        ws = self.read_only_keys[key] if reader else ws
         if ws is None:
             raise ApiError(401, "unauthorized", "A valid API key is required.")
+        if reader and request.method != "GET":
+            raise ApiError(403, "forbidden", "This key may only read.")
         parts = rest.split("/") if rest else []
+        if self.knobs.racy_names and not parts and request.method == "POST":
+            return self.create_racy(ws, self.body(request))
         with self.lock:
             if not parts:
                 if request.method == "GET":
@@ -240,20 +266,45 @@ class AltServer:
             "meta": {"page": {"limit": limit, "cursor": next_cursor}},
         }
 
+    def loose_errors(self, uri: str, body: JSON) -> None:
+        """Refuse only what breaks the documented view of the request schema."""
+        if not self.knobs.loose_input:
+            return
+        errors = sorted(_documented_validator(uri).iter_errors(body), key=str)
+        if errors:
+            path = ".".join(str(p) for p in errors[0].absolute_path) or "(body)"
+            raise ApiError(self.knobs.validation_status, "invalid_request", f"Invalid {path}.")
+
     def create(self, ws: str, body: JSON) -> tuple[int, JSON, dict[str, str]]:
         self.invalid(contracts.validate_create(body))
+        self.loose_errors("create-credential.json", body)
         if self.name_taken(ws, body["name"]):
             raise ApiError(409, "conflict", "Name taken.")
         public, secrets = contracts.split_secrets(body["type"], body["config"])
         now = self.now()
         cred_id = f"cred_{next(self._ids):016d}"
         r = Record(cred_id, ws, body["name"], body["type"], public, secrets, now, now)
+        r.created_name = body["name"]
         self.records[cred_id] = r
         self.order.append(cred_id)
         headers = (
             {"Location": f"/api/credentials/{cred_id}"} if self.knobs.create_status == 201 else {}
         )
         return self.knobs.create_status, {"data": self.view(r)}, headers
+
+    def create_racy(self, ws: str, body: JSON) -> tuple[int, JSON, dict[str, str]]:
+        """A uniqueness check that is not atomic: check, wait a moment, then insert."""
+        with self.lock:
+            self.invalid(contracts.validate_create(body))
+            if self.name_taken(ws, body["name"]):
+                raise ApiError(409, "conflict", "Name taken.")
+        time.sleep(0.2)  # wide enough for a burst to land inside it on a busy machine
+        with self.lock:
+            self.knobs.duplicate_names, saved = True, self.knobs.duplicate_names
+            try:
+                return self.create(ws, body)
+            finally:
+                self.knobs.duplicate_names = saved
 
     def get(self, ws: str, cred_id: str) -> JSON:
         r = self.find(ws, cred_id)
@@ -263,11 +314,14 @@ class AltServer:
 
     def update(self, ws: str, cred_id: str, body: JSON) -> JSON:
         self.invalid(contracts.validate_update(body))
+        self.loose_errors("update-credential.json", body)
         r = self.find(ws, cred_id)
+        if r.status == "deleted" and self.knobs.update_deleted_404:
+            raise ApiError(404, "not_found", "No such credential.")
         if r.status == "deleted" and not self.knobs.update_deleted_allowed:
             raise ApiError(409, "conflict", "Deleted.")
         if "type" in body and body["type"] != r.type:
-            if not self.knobs.lenient_input:
+            if not (self.knobs.lenient_input or self.knobs.loose_input):
                 raise ApiError(self.knobs.validation_status, "invalid_request", "Type is fixed.")
             body = {k: v for k, v in body.items() if k != "type"}  # ignored, as some APIs do
         merged = contracts.merge_config(r.public, r.secrets)
@@ -307,7 +361,15 @@ class AltServer:
             if self.knobs.restore_active_409:
                 raise ApiError(409, "conflict", "Not deleted.")
         else:
-            if self.name_taken(ws, r.name, exclude=r.id):
+            if self.knobs.restore_checks_created_names:
+                taken = any(
+                    o.workspace == ws and o.status == "active" and not o.purged
+                    and o.created_name == r.name and o.id != r.id
+                    for o in self.records.values()
+                )  # fmt: skip
+                if taken:
+                    raise ApiError(409, "conflict", "Name taken.")
+            elif self.name_taken(ws, r.name, exclude=r.id):
                 raise ApiError(409, "conflict", "Name taken.")
             r.status, r.deleted_at, r.updated_at = "active", None, self.now()
             if self.knobs.restore_loses_config:
@@ -322,6 +384,17 @@ class AltServer:
             raise ApiError(409, "conflict", "Delete it first.")
         r.purged = True
         return {"id": r.id, "purged": True}
+
+
+@functools.cache
+def _documented_validator(uri: str) -> Draft202012Validator:
+    """A validator of the documented view of one request schema (contracts.views)."""
+    docs = documented_documents(contracts.registry.schema_documents())
+    registry: Registry[Any] = Registry().with_resources(
+        (contracts.registry.SCHEMA_BASE + name, DRAFT202012.create_resource(doc))
+        for name, doc in docs.items()
+    )
+    return Draft202012Validator({"$ref": contracts.registry.SCHEMA_BASE + uri}, registry=registry)
 
 
 def new_request_id() -> str:

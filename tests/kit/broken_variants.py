@@ -12,8 +12,11 @@ from __future__ import annotations
 import base64
 import io
 import json
+import re
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
@@ -29,6 +32,8 @@ from contracts.kit.runner import Runner, RunResult
 KEY_A = "plnx_test_kit_a"
 KEY_B = "plnx_test_kit_b"
 KEYS = {KEY_A: "ws_kit_a", KEY_B: "ws_kit_b"}
+KEY_RO = "plnx_test_kit_ro"
+RO_KEYS = {KEY_RO: "ws_kit_a"}  # connections:read only, workspace A
 JSON = Any
 WsgiApp = Callable[..., Any]
 
@@ -36,7 +41,7 @@ WsgiApp = Callable[..., Any]
 def fake_app() -> WsgiApp:
     from mockserver.app import create_app
 
-    return create_app(keys=KEYS)  # type: ignore[no-any-return]
+    return create_app(keys=KEYS, read_only_keys=RO_KEYS)  # type: ignore[no-any-return]
 
 
 def _secret_values(body: JSON) -> list[str]:
@@ -355,11 +360,281 @@ class OtherErrorShape(Middleware):
         return response
 
 
+# --- blind spots of the first kit (issue 10) -------------------------------------------------
+
+
+def _key_of(request: Request) -> str:
+    auth = request.headers.get("Authorization", "")
+    return auth.partition(" ")[2] if auth else request.headers.get("X-Planasonix-Api-Key", "")
+
+
+class ReadOnlyCanDelete(Middleware):
+    """The read-only key's scope is checked on reads and updates, not on deletes."""
+
+    def before(self, request: Request, body: JSON, environ: dict[str, Any]) -> Response | None:
+        if request.method == "DELETE" and _key_of(request) in RO_KEYS:
+            environ.pop("HTTP_X_PLANASONIX_API_KEY", None)
+            environ["HTTP_AUTHORIZATION"] = f"Bearer {KEY_A}"
+        return None
+
+
+class NoAuthUnderV1(Middleware):
+    """Auth is wired for /api only: under /v1/api any request gets workspace A."""
+
+    def before(self, request: Request, body: JSON, environ: dict[str, Any]) -> Response | None:
+        if request.path.startswith("/v1/") and _key_of(request) not in {*KEYS, *RO_KEYS}:
+            environ.pop("HTTP_X_PLANASONIX_API_KEY", None)
+            environ["HTTP_AUTHORIZATION"] = f"Bearer {KEY_A}"
+        return None
+
+
+class LegacyHeaderOneWorkspace(Middleware):
+    """The legacy header maps every valid key to workspace A."""
+
+    def before(self, request: Request, body: JSON, environ: dict[str, Any]) -> Response | None:
+        legacy = environ.pop("HTTP_X_PLANASONIX_API_KEY", None)
+        if legacy is not None and "HTTP_AUTHORIZATION" not in environ:
+            # Workspace A's full keys for every full key (the read-only one is A's already).
+            environ["HTTP_AUTHORIZATION"] = f"Bearer {KEY_A if legacy in KEYS else legacy}"
+        return None
+
+
+class PrefixKeyCompare(Middleware):
+    """Compares keys by prefix: a valid key with characters appended opens its workspace."""
+
+    def before(self, request: Request, body: JSON, environ: dict[str, Any]) -> Response | None:
+        key = _key_of(request)
+        for valid in (*KEYS, *RO_KEYS):
+            if key.startswith(valid) and key != valid:
+                environ.pop("HTTP_X_PLANASONIX_API_KEY", None)
+                environ["HTTP_AUTHORIZATION"] = f"Bearer {valid}"
+        return None
+
+
+class CrossWorkspaceRestore(Middleware):
+    """Restore looks soft-deleted ids up in every workspace."""
+
+    def after(self, request: Request, body: JSON, response: Response) -> Response:
+        restore = request.method == "POST" and parts(request)[1:] == ["restore"]
+        if restore and response.status_code == 404:
+            for key in KEYS:
+                auth = {"Authorization": f"Bearer {key}"}
+                seen = self.inner.get(request.path.rsplit("/", 1)[0], headers=auth)
+                if seen.status_code == 200 and seen.json["data"]["status"] == "deleted":
+                    found = self.inner.post(request.path, headers=auth)
+                    return Response(found.get_data(), 200, mimetype="application/json")
+        return response
+
+
+class HintWithLastSix(Middleware):
+    """Shows a "hint" of the last secret it was sent: its last 6 characters."""
+
+    def after(self, request: Request, body: JSON, response: Response) -> Response:
+        data = self.json_of(response)
+        view = data.get("data") if isinstance(data, dict) else None
+        config = view.get("config") if isinstance(view, dict) else None
+        if request.method == "GET" and self.secrets and isinstance(config, dict):
+            config["secret_hint"] = "****" + self.secrets[-1][-6:]
+            return self.with_json(response, data)
+        return response
+
+
+class NestedErrorEcho(Middleware):
+    """A refusal of an invalid SSH tunnel quotes the tunnel it was sent."""
+
+    def after(self, request: Request, body: JSON, response: Response) -> Response:
+        data = self.json_of(response)
+        config = body.get("config") if isinstance(body, dict) else None
+        tunnel = config.get("ssh_tunnel") if isinstance(config, dict) else None
+        if response.status_code in (400, 422) and isinstance(tunnel, dict) and data:
+            data["error"]["message"] += f" (ssh_tunnel: {json.dumps(tunnel)})"
+            return self.with_json(response, data)
+        return response
+
+
+class ObjectSecretEcho(Middleware):
+    """Strips service_account_json when it is a string, but echoes a key file object's key."""
+
+    def after(self, request: Request, body: JSON, response: Response) -> Response:
+        data = self.json_of(response)
+        config = body.get("config") if isinstance(body, dict) else None
+        key_file = config.get("service_account_json") if isinstance(config, dict) else None
+        view = data.get("data") if isinstance(data, dict) else None
+        if isinstance(key_file, dict) and isinstance(view, dict) and "config" in view:
+            view["config"]["service_account_key_id"] = key_file.get("private_key")
+            return self.with_json(response, data)
+        return response
+
+
+class DeletedListingLags(Middleware):
+    """status=deleted is served from a cache refreshed every few seconds."""
+
+    LAG = 5.0
+
+    def after(self, request: Request, body: JSON, response: Response) -> Response:
+        data = self.json_of(response)
+        listed = isinstance(data, dict) and isinstance(data.get("data"), list)
+        if is_list(request) and request.args.get("status") == "deleted" and listed:
+            now = time.time()
+            data["data"] = [
+                item for item in data["data"] if now - _epoch(item.get("deleted_at")) > self.LAG
+            ]
+            return self.with_json(response, data)
+        return response
+
+
+def _epoch(value: Any) -> float:
+    try:
+        return datetime.fromisoformat(str(value).replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return 0.0
+
+
+class CursorForgetsFilter(Middleware):
+    """Its own cursors for filtered listings, which forget the filter from page 2 on."""
+
+    def __init__(self, app: WsgiApp, kind: str) -> None:
+        super().__init__(app)
+        self.kind = kind
+
+    def before(self, request: Request, body: JSON, environ: dict[str, Any]) -> Response | None:
+        cursor = request.args.get("cursor", "")
+        if not (is_list(request) and cursor.startswith("mw.")):
+            return None
+        created, after, limit = cursor[3:].split("~")
+        query = {k: v for k, v in request.args.items() if k not in ("cursor", self.kind)}
+        # Keyset paging from the last item's sort key, over the unfiltered listing.
+        items = self.all_items(request, query)
+        rest = [i for i in items if (i["created_at"], i["id"]) < (created, after)]
+        page = rest[: int(limit)]
+        more = len(rest) > int(limit)
+        body_out = {
+            "data": page,
+            "meta": {"page": {"limit": int(limit), "cursor": self.token(page, limit, more)}},
+        }
+        return Response(json.dumps(body_out), 200, mimetype="application/json")
+
+    def after(self, request: Request, body: JSON, response: Response) -> Response:
+        data = self.json_of(response)
+        if is_list(request) and self.kind in request.args and isinstance(data, dict):
+            meta = data.get("meta", {}).get("page", {})
+            if meta.get("cursor") and data.get("data"):
+                limit = str(meta.get("limit"))
+                meta["cursor"] = self.token(data["data"], limit, True)
+                return self.with_json(response, data)
+        return response
+
+    @staticmethod
+    def token(page: list[JSON], limit: str, more: bool) -> str | None:
+        last = page[-1] if page else {}
+        return f"mw.{last['created_at']}~{last['id']}~{limit}" if more and page else None
+
+    def all_items(self, request: Request, query: dict[str, str]) -> list[JSON]:
+        items: list[JSON] = []
+        params = {**query, "limit": "200"}
+        while True:
+            result = self.inner.get(
+                request.path,
+                query_string=params,
+                headers={"Authorization": f"Bearer {_key_of(request)}"},
+            )
+            data = json.loads(result.get_data())
+            items.extend(data["data"])
+            cursor = data["meta"]["page"]["cursor"]
+            if not cursor:
+                return items
+            params["cursor"] = cursor
+
+
+class PurgedStillListed(Middleware):
+    """A purge drops the credential from the default listing only."""
+
+    def __init__(self, app: WsgiApp) -> None:
+        super().__init__(app)
+        self.ghosts: list[JSON] = []
+
+    def before(self, request: Request, body: JSON, environ: dict[str, Any]) -> Response | None:
+        p = parts(request)
+        if request.method == "DELETE" and p[1:] == ["permanent"]:
+            base = request.path[: request.path.find("/credentials")]
+            status, data = self.internal(request, "GET", f"{base}/credentials/{p[0]}")
+            if status == 200 and data["data"]["status"] == "deleted":
+                self.ghosts.append(data["data"])
+        return None
+
+    def after(self, request: Request, body: JSON, response: Response) -> Response:
+        data = self.json_of(response)
+        status = request.args.get("status")
+        first_page = "cursor" not in request.args
+        if (
+            is_list(request)
+            and status in ("deleted", "all")
+            and isinstance(data, dict)
+            and isinstance(data.get("data"), list)
+            and self.ghosts
+            and first_page
+        ):
+            data["data"] = [*self.ghosts[-2:], *data["data"]]
+            return self.with_json(response, data)
+        return response
+
+
+_STAMP = re.compile(r'"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)\.\d+Z"')
+
+
+class RestoreRewindsClock(Middleware):
+    """Seconds-resolution timestamps; a restore puts back the updated_at of the create."""
+
+    def __init__(self, app: WsgiApp) -> None:
+        super().__init__(app)
+        self.first: dict[str, str] = {}
+        self.restored: set[str] = set()
+
+    def after(self, request: Request, body: JSON, response: Response) -> Response:
+        text = _STAMP.sub(r'"\1Z"', response.get_data(as_text=True))
+        try:
+            data = json.loads(text) if text.strip() else None
+        except ValueError:
+            return response
+        p = parts(request)
+        if request.method == "POST" and p[1:] == ["restore"] and response.status_code == 200:
+            self.restored.add(p[0])
+        for view in _views(data):
+            cred_id = view.get("id")
+            self.first.setdefault(cred_id, view.get("updated_at"))
+            if cred_id in self.restored:
+                view["updated_at"] = self.first[cred_id]
+        response.set_data(json.dumps(data) if data is not None else text)
+        return response
+
+
+class StatusAnswer(Middleware):
+    """Answers one call that only the status-codes check judges with an undocumented status."""
+
+    def __init__(self, app: WsgiApp, status: int) -> None:
+        super().__init__(app)
+        self.status = status
+        self.deleted: set[str] = set()
+
+    def after(self, request: Request, body: JSON, response: Response) -> Response:
+        p = parts(request)
+        if self.status == 204 and request.method == "DELETE" and len(p) == 1:
+            # a repeated soft delete: 204, no body
+            if p[0] in self.deleted and response.status_code == 200:
+                return Response(status=204)
+            self.deleted.add(p[0])
+        if self.status == 302 and request.method == "PUT" and response.status_code == 409:
+            return Response(status=302, headers={"Location": "/login?next=/app"})
+        if self.status == 500 and is_list(request) and request.args.get("status") == "all":
+            return self.error(500, "internal_error", "Something went wrong.")
+        return response
+
+
 # --- catalogue --------------------------------------------------------------------------------
 
 
 def alt(**knobs: Any) -> Callable[[], WsgiApp]:
-    return lambda: AltServer(KEYS, Knobs(**knobs))
+    return lambda: AltServer(KEYS, Knobs(**knobs), read_only_keys=RO_KEYS)
 
 
 def wrap(cls: Callable[..., Middleware], **kw: Any) -> Callable[[], WsgiApp]:
@@ -383,6 +658,65 @@ BROKEN: dict[str, tuple[Callable[[], WsgiApp], str, set[str] | None]] = {
     "offset pages repeat and skip": (alt(offset_pagination=True), "pagination", {"pagination"}),
     "response misses created_at": (wrap(DropsCreatedAt), "response-schema", {"secret-non-echo"}),
     "500 on invalid input": (wrap(ServerErrorOnBadInput), "schemathesis", {"schemathesis"}),
+    # blind spots of the first kit (issue 10)
+    "read-only key can delete and purge": (wrap(ReadOnlyCanDelete), "scopes", {"scopes"}),
+    "no auth under /v1/api": (wrap(NoAuthUnderV1), "auth-isolation", {"auth-isolation"}),
+    "legacy header maps every key to one workspace": (
+        wrap(LegacyHeaderOneWorkspace),
+        "auth-isolation",
+        {"auth-isolation"},
+    ),
+    "key compared by prefix": (wrap(PrefixKeyCompare), "auth-isolation", {"auth-isolation"}),
+    "another workspace can restore": (
+        wrap(CrossWorkspaceRestore),
+        "auth-isolation",
+        {"auth-isolation"},
+    ),
+    "hint holds a secret's last 6 characters": (
+        wrap(HintWithLastSix),
+        "secret-non-echo",
+        {"secret-non-echo"},
+    ),
+    "error about ssh_tunnel echoes it": (
+        wrap(NestedErrorEcho),
+        "secret-non-echo",
+        {"secret-non-echo"},
+    ),
+    "object-valued service_account_json echoed": (
+        wrap(ObjectSecretEcho),
+        "secret-non-echo",
+        {"secret-non-echo"},
+    ),
+    "status=deleted lags behind a delete": (wrap(DeletedListingLags), "listings", {"listings"}),
+    "cursor forgets type=": (wrap(CursorForgetsFilter, kind="type"), "listings", {"listings"}),
+    "cursor forgets status=": (wrap(CursorForgetsFilter, kind="status"), "listings", {"listings"}),
+    "purged still listed as deleted": (wrap(PurgedStillListed), "listings", {"listings"}),
+    "restore puts back an older updated_at": (
+        wrap(RestoreRewindsClock),
+        "timestamps",
+        {"timestamps"},
+    ),
+    "rename onto a deleted name, then restore": (
+        alt(deleted_name_freed=True, restore_checks_created_names=True),
+        "names",
+        {"names"},
+    ),
+    "same-name race": (alt(racy_names=True), "names", {"names"}),
+    "204 for a repeated delete": (
+        wrap(StatusAnswer, status=204),
+        "status-codes",
+        {"secret-non-echo", "status-codes"},
+    ),
+    "302 to a login page": (
+        wrap(StatusAnswer, status=302),
+        "status-codes",
+        {"secret-non-echo", "status-codes"},
+    ),
+    "500 to a valid listing": (
+        wrap(StatusAnswer, status=500),
+        "status-codes",
+        {"secret-non-echo", "status-codes"},
+    ),
 }
 
 ALTERNATIVES: dict[str, Callable[[], WsgiApp]] = {
@@ -402,6 +736,8 @@ ALTERNATIVES: dict[str, Callable[[], WsgiApp]] = {
     "update of deleted allowed": alt(update_deleted_allowed=True),
     "update replaces the whole config": alt(update_replaces_config=True),
     "lenient input": alt(lenient_input=True),
+    "looser than the fake on every open rule": alt(loose_input=True),
+    "deleted ids invisible, PUT included": alt(get_deleted_404=True, update_deleted_404=True),
     "alt server, every alternative": alt(
         update_replaces_config=True,
         lenient_input=True,
@@ -443,6 +779,7 @@ def run_kit(
             url,
             KEY_A,
             second_api_key=KEY_B if second else None,
+            read_only_api_key=KEY_RO if second else None,
             max_requests=max_requests,
             settings=Settings(
                 max_examples=max_examples, step_count=12, seed=seed, read_only=read_only

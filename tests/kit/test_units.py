@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import base64
+import io
 import json
+import signal
 import urllib.parse
 from typing import Any
 
@@ -11,9 +13,12 @@ import pytest
 from werkzeug.wrappers import Request, Response
 
 from contracts.kit.canaries import FRAGMENT, CanaryDetector, CanaryFactory
+from contracts.kit.cleanup import is_kit_prefix
 from contracts.kit.client import Budget, Client, CreatedIds, Recorder
+from contracts.kit.context import KitContext, run_prefix
 from contracts.kit.fake_target import serve_wsgi
 from contracts.kit.model import Choices
+from contracts.kit.runner import Runner
 from contracts.kit.violations import BudgetExhausted, ContractViolation, Unsafe
 
 
@@ -47,7 +52,7 @@ def test_a_canary_is_found_in_every_encoding(factory: CanaryFactory, encode: Any
 
 def test_short_fragments_and_ordinary_text_are_not_leaks(factory: CanaryFactory) -> None:
     canary = factory.fresh()
-    assert factory.detector.scan(canary[: FRAGMENT - 1]) == []
+    assert factory.detector.scan(canary[3 : 3 + FRAGMENT - 1]) == []  # not an edge
     text = json.dumps([{"id": f"cred_{i:016d}", "name": f"n{i}"} for i in range(500)])
     assert factory.detector.scan(text) == []
 
@@ -115,7 +120,7 @@ def test_the_budget_is_never_exceeded_and_keeps_a_cleanup_reserve() -> None:
         client.list()
         with pytest.raises(BudgetExhausted):
             client.list()
-        client.request("GET", "/api/credentials", cleanup=True)
+        client.request("GET", "/api/credentials", cleanup=True, final=True)
         assert client.budget.used == 3
 
 
@@ -159,3 +164,72 @@ def test_choices_are_learned_once_then_held() -> None:
         choices.hold("GET of a soft-deleted id", "200", None)
     with pytest.raises(ContractViolation, match="allows only"):
         choices.hold("create status code", "202", None)
+
+
+def test_a_create_keeps_back_the_cleanup_of_what_it_may_create() -> None:
+    """With 2 of 5 requests held for one live credential, a list still fits but a
+    create does not: it could add a credential whose cleanup needs 2 more."""
+    budget = Budget(5)
+    ids = CreatedIds()
+    ids.add("cred_a", "primary")
+    budget.reserve = ids.cleanup_cost
+    budget.create_cost = 2
+    budget.spend()
+    with pytest.raises(BudgetExhausted):
+        budget.spend(may_create=True)
+    budget.spend()
+    budget.spend()
+    with pytest.raises(BudgetExhausted):
+        budget.spend()
+    budget.spend(cleanup=True)  # only the final cleanup may use the reserve
+    budget.spend(cleanup=True)
+    assert budget.used == 5
+    with pytest.raises(BudgetExhausted):
+        budget.spend(cleanup=True)
+
+
+def test_the_cleanup_reserve_covers_every_key_for_a_credential_of_no_known_owner() -> None:
+    ids = CreatedIds()
+    ids.owners = {"primary", "second"}
+    ids.add("cred_a", "primary")
+    ids.add("cred_b", "unknown")
+    assert ids.cleanup_cost() == 2 + 2 * 2
+    ids.purged("cred_b")
+    assert ids.cleanup_cost() == 2
+
+
+@pytest.mark.parametrize(
+    ("prefix", "ok"),
+    [
+        ("plnx-contract-0123abcd-", True),
+        ("plnx-contract-0123abcd", False),
+        ("plnx-contract-0123ABCD-", False),
+        ("plnx-contract-0123abcd-s1-", False),
+        ("staging-", False),
+        ("", False),
+    ],
+)
+def test_only_the_kits_own_prefix_shape_may_be_cleaned(prefix: str, ok: bool) -> None:
+    assert is_kit_prefix(prefix) is ok
+    assert is_kit_prefix(run_prefix())
+
+
+def test_a_swallowed_interrupt_still_stops_the_checks() -> None:
+    """Python drops an exception raised in a garbage-collector callback (Hypothesis
+    has one), so a Ctrl-C landing there is lost; the next request re-raises it."""
+    reached: list[str] = []
+
+    def phase(ctx: KitContext) -> None:
+        try:
+            runner._on_signal(signal.SIGINT)
+        except KeyboardInterrupt:
+            reached.append("swallowed")  # as a gc callback would
+        ctx.client.list()
+        reached.append("a request after the signal")
+
+    with serve_wsgi(Script([(200, {}, EMPTY)])) as url:
+        ctx = KitContext.build(url, "plnx_live_secretkey")
+        runner = Runner(ctx, out=io.StringIO(), phases=[("lifecycle", phase)])
+        result = runner.run()
+    assert reached == ["swallowed"]
+    assert result.error == "interrupted" and result.exit_code == 2

@@ -84,3 +84,19 @@ def test_the_stored_type_decides_what_a_body_may_show() -> None:
     body = {"type": "api_key", "config": {"header_name": "X-Key", "username": "etl"}}
     redacted = redact_body(body, type_hint="password")
     assert redacted["config"] == {"header_name": MASK, "username": "etl"}
+
+
+def test_the_journal_scope_is_api_calls_only() -> None:
+    from mockserver.journal import in_scope
+
+    assert in_scope("GET", "/api/credentials")
+    assert in_scope("POST", "/v1/api/credentials/cred_x/restore")
+    for method, path in [
+        ("GET", "/"),
+        ("GET", "/favicon.ico"),
+        ("GET", "/openapi.json"),
+        ("GET", "/apix"),
+        ("POST", "/_mock/reset"),
+        ("OPTIONS", "/api/credentials"),
+    ]:
+        assert not in_scope(method, path), (method, path)

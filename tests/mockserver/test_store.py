@@ -470,3 +470,26 @@ def test_an_integral_float_at_an_integer_field_is_stored_as_an_int(store: Creden
     loaded = store.load(WS, name="p", type="password", config={"password": "p", "port": 21.0})
     assert type(loaded.config["port"]) is int
     assert "6543.0" not in repr(store.get(WS, created.id).to_json())
+
+
+@pytest.mark.parametrize("name", ["prod\n", "prod\r", "pro\u0000d", "\u009fprod", "prod\u007f"])
+def test_every_way_a_name_enters_refuses_control_characters(
+    store: CredentialStore, name: str
+) -> None:
+    # `$` in a Python pattern matches before a final newline: "prod\n" once passed.
+    config = sample_config("password")
+    with pytest.raises(ValidationFailed) as created:
+        store.create(WS, name=name, type="password", config=config)
+    assert created.value.details[0].path == "name"
+    kept = store.create(WS, name="kept", type="password", config=config)
+    with pytest.raises(ValidationFailed):
+        store.update(WS, kept.id, {"name": name})
+    with pytest.raises(ValidationFailed):
+        store.load(WS, name=name, type="password", config=config)
+    assert [c.name for c in store.list(WS).items] == ["kept"]
+
+
+def test_names_with_inner_blanks_and_non_ascii_stay_valid(store: CredentialStore) -> None:
+    for name in ("prod db", " padded ", "caf\u00e9", "\u00a0x", "a\u2028b"):
+        store.create(WS, name=name, type="password", config=sample_config("password"))
+    assert store.count(WS) == 5

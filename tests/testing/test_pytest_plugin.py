@@ -74,7 +74,6 @@ def test_fake_session_httpx_secrets_journal_and_repr(suite: pytest.Pytester) -> 
     secret = canary()
     suite.makepyfile(
         test_downstream=f"""
-        import time
         import pytest
         from conftest import body, FIELD
 
@@ -125,17 +124,11 @@ def test_fake_session_httpx_secrets_journal_and_repr(suite: pytest.Pytester) -> 
             assert other.session.get(other.url + "/api/credentials",
                                      headers=other.auth_headers).json()["data"] == []
 
-        def test_setup_is_cheap(planasonix_fake):
-            from mockserver.testing import PlanasonixFake
-            PlanasonixFake()  # warm imports
-            started = time.perf_counter()
-            for _ in range(200):
-                PlanasonixFake()
-            assert (time.perf_counter() - started) / 200 < 0.001
+        # Setup cost is measured in benchmarks/bench_plugin_vs_moto.py, never asserted here.
         """
     )
     result = suite.runpytest(*BASE_ARGS)
-    result.assert_outcomes(passed=5)
+    result.assert_outcomes(passed=4)
     assert secret not in result.stdout.str()
 
 

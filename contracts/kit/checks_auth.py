@@ -1,0 +1,213 @@
+"""Keys, scopes and workspaces under every documented way in.
+
+SPEC.md serves every path under ``/api`` and ``/v1/api`` and accepts the key as
+``Authorization: Bearer`` or in the legacy ``X-Planasonix-Api-Key`` header, so
+each probe here runs under all four combinations:
+
+- auth: no key, an unknown key, and near-miss keys (the valid key one
+  character longer and one shorter, which a prefix comparison would accept)
+  are 401; the valid key opens the listing;
+- scopes (``--read-only-api-key``): every write route answers 403 and changes
+  nothing;
+- isolation (``--second-api-key``): every route on this workspace's ids
+  answers 404 to the other workspace's key, from a state where the call would
+  change something (update and delete of an active credential, restore,
+  update and purge of a soft-deleted one), and changes nothing.
+"""
+
+from __future__ import annotations
+
+import secrets as pysecrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from contracts.kit.checks import _create_ok, _expect, _password_body, check_auth_isolation
+from contracts.kit.client import Client
+from contracts.kit.context import KitContext
+from contracts.kit.exchange import Exchange, Reply
+from contracts.kit.violations import AUTH_ISOLATION, SCOPES, ContractViolation, KitError
+
+JSON = Any
+
+
+class LegacyHeaderClient(Client):
+    """A client that sends its key in ``X-Planasonix-Api-Key`` instead of ``Authorization``."""
+
+    def auth_headers(self, *args: Any, **kwargs: Any) -> dict[str, str]:
+        bearer = super().auth_headers(*args, **kwargs).get("Authorization", "")
+        key = bearer.partition(" ")[2]
+        return {"X-Planasonix-Api-Key": key} if key else {}
+
+
+@dataclass(frozen=True)
+class Way:
+    """One documented way in: a path prefix and a header form."""
+
+    prefix: str  # "" for /api, "/v1" for /v1/api
+    legacy: bool
+
+    def __str__(self) -> str:
+        header = "X-Planasonix-Api-Key" if self.legacy else "Authorization: Bearer"
+        return f"{self.prefix}/api with {header}"
+
+
+WAYS = tuple(Way(prefix, legacy) for prefix in ("", "/v1") for legacy in (False, True))
+
+
+def client_for(ctx: KitContext, base: Client, way: Way) -> Client:
+    """A client like ``base`` (same key, label, budget, record) reaching in by ``way``."""
+    cls = LegacyHeaderClient if way.legacy else Client
+    return cls(
+        ctx.client.base_url + way.prefix,
+        base.api_key,
+        detector=base.detector,
+        budget=base.budget,
+        recorder=base.recorder,
+        ids=base.ids,
+        label=base.label,
+        session=base.session,
+        timeout=base.timeout,
+        max_retry_after=base.max_retry_after,
+        masked_keys=base.masked_keys,
+    )
+
+
+def check_auth_everywhere(ctx: KitContext) -> None:
+    """The original auth and isolation probes, then the same under every way in."""
+    check_auth_isolation(ctx)
+    unknown = "plnx_live_" + pysecrets.token_hex(16)
+    key = ctx.client.api_key or ""
+    near_misses = [("one character longer", key + "x")]
+    if len(key) > 1:
+        near_misses.append(("one character shorter", key[:-1]))
+    ctx.client.masked_keys.update({unknown, key + "x"})
+    for way in WAYS:
+        client = client_for(ctx, ctx.client, way)
+        reply = client.list({"limit": 1}, key=None)
+        _expect(AUTH_ISOLATION, reply, {401}, f"list under {way} without a key")
+        reply = client.list({"limit": 1}, key=unknown)
+        _expect(AUTH_ISOLATION, reply, {401}, f"list under {way} with an unknown key")
+        for what, near in near_misses:
+            reply = client.list({"limit": 1}, key=near)
+            _expect(AUTH_ISOLATION, reply, {401}, f"list under {way} with the key {what}")
+        reply = client.list({"limit": 1})
+        _expect(AUTH_ISOLATION, reply, {200}, f"list under {way} with the valid key")
+    if ctx.settings.read_only:
+        return
+    prefix = ctx.sub_prefix("x")
+    for way in WAYS:
+        _isolation_under(ctx, way, prefix, unknown)
+
+
+def _pair(ctx: KitContext, prefix: str, tag: str) -> tuple[str, str]:
+    """An active and a soft-deleted credential of this workspace."""
+    client = ctx.client
+    active = _create_ok(ctx, client, _password_body(ctx, f"{prefix}{tag}a"), AUTH_ISOLATION)
+    deleted = _create_ok(ctx, client, _password_body(ctx, f"{prefix}{tag}d"), AUTH_ISOLATION)
+    _expect(AUTH_ISOLATION, client.delete(deleted), {200}, "soft delete")
+    return active, deleted
+
+
+def _last(ctx: KitContext) -> Exchange | None:
+    """The exchange that showed a change (the last get of the snapshot)."""
+    return ctx.recorder.exchanges[-1] if ctx.recorder.exchanges else None
+
+
+def _snapshot(ctx: KitContext, ids: list[str]) -> list[tuple[int, JSON]]:
+    keys = ("id", "name", "status", "config", "deleted_at")
+    out: list[tuple[int, JSON]] = []
+    for cred_id in ids:
+        reply = ctx.client.get(cred_id)
+        data = reply.data if isinstance(reply.data, dict) else {}
+        out.append((reply.status, {k: data.get(k) for k in keys}))
+    return out
+
+
+def _write_calls(
+    client: Client, active: str, deleted: str, name: str, body: JSON
+) -> list[tuple[str, Callable[[str | None], Reply]]]:
+    """Every write route, each from a state where it would change something."""
+    return [
+        ("update of an active credential", lambda k: client.update(active, {"name": name}, key=k)),
+        ("delete of an active credential", lambda k: client.delete(active, key=k)),
+        ("purge of an active credential", lambda k: client.purge(active, key=k)),
+        ("restore of a soft-deleted credential", lambda k: client.restore(deleted, key=k)),
+        ("purge of a soft-deleted credential", lambda k: client.purge(deleted, key=k)),
+        (
+            "update of a soft-deleted credential",
+            lambda k: client.update(deleted, {"name": name + "d"}, key=k),
+        ),
+        ("create", lambda k: client.create(body, key=k)),
+    ]
+
+
+def _isolation_under(ctx: KitContext, way: Way, prefix: str, unknown: str) -> None:
+    tag = ("v" if way.prefix else "a") + ("l" if way.legacy else "b")
+    active, deleted = _pair(ctx, prefix, tag)
+    client = client_for(ctx, ctx.client, way)
+    body = _password_body(ctx, f"{prefix}{tag}new")
+    calls = _write_calls(client, active, deleted, f"{prefix}{tag}renamed", body)
+    before = _snapshot(ctx, [active, deleted])
+    for what, call in calls:
+        _expect(AUTH_ISOLATION, call(unknown), {401}, f"{what} under {way} with an unknown key")
+    other = ctx.second
+    if other is not None and other.api_key:
+        for what, call in calls[:-1]:
+            reply = call(other.api_key)
+            _expect(AUTH_ISOLATION, reply, {404}, f"{what} under {way} by another workspace's key")
+        for cred_id in (active, deleted):
+            reply = client.get(cred_id, key=other.api_key)
+            _expect(AUTH_ISOLATION, reply, {404}, f"get under {way} of another workspace's id")
+    if _snapshot(ctx, [active, deleted]) != before:
+        raise ContractViolation(
+            AUTH_ISOLATION,
+            f"calls under {way} with a key that may not change it changed a credential",
+            _last(ctx),
+        )
+    _remove(ctx, active, deleted)
+
+
+# Calls SPEC.md §4 lets a deployment refuse with 409 for the state alone, whatever the key.
+STATE_REFUSALS = frozenset({"purge of an active credential", "update of a soft-deleted credential"})
+
+
+def check_scopes(ctx: KitContext) -> None:
+    """A read-only key: reads work, every write route is 403 and changes nothing."""
+    reader = ctx.reader
+    if reader is None or ctx.settings.read_only or not reader.api_key:
+        return  # no --read-only-api-key: nothing to check with
+    if reader.list({"limit": 1}).status == 401:
+        raise KitError("the read-only API key was rejected (401); check --read-only-api-key")
+    prefix = ctx.sub_prefix("r")
+    for way in WAYS:
+        tag = ("v" if way.prefix else "a") + ("l" if way.legacy else "b")
+        active, deleted = _pair(ctx, prefix, tag)
+        client = client_for(ctx, ctx.client, way)
+        read = client.get(active, key=reader.api_key)
+        _expect(SCOPES, read, {200}, f"get under {way} with the read-only key")
+        read = client.list({"limit": 1}, key=reader.api_key)
+        _expect(SCOPES, read, {200}, f"list under {way} with the read-only key")
+        hidden = ctx.client.get(deleted).status == 404  # deleted ids invisible (SPEC §4)
+        body = _password_body(ctx, f"{prefix}{tag}new")
+        before = _snapshot(ctx, [active, deleted])
+        for what, call in _write_calls(client, active, deleted, f"{prefix}{tag}renamed", body):
+            allowed = {403}
+            if hidden and "soft-deleted" in what:
+                allowed.add(404)  # invisible by id, whoever asks (SPEC.md §4)
+            if what in STATE_REFUSALS:
+                allowed.add(409)  # the state forbids it anyway, checked before the scope
+            _expect(
+                SCOPES, call(reader.api_key), allowed, f"{what} under {way} with a read-only key"
+            )
+        if _snapshot(ctx, [active, deleted]) != before:
+            raise ContractViolation(
+                SCOPES, f"calls under {way} with a read-only key changed a credential", _last(ctx)
+            )
+        _remove(ctx, active, deleted)
+
+
+def _remove(ctx: KitContext, *ids: str) -> None:
+    for cred_id in ids:
+        if cred_id in ctx.ids.live:
+            ctx.client.remove(cred_id)

@@ -1,0 +1,75 @@
+"""Every answer's status judged by what SPEC.md documents and allows for its route.
+
+Not by the fake's own OpenAPI document: a deployment may answer any status the
+docs list for a route (SPEC.md §3 success codes, the §4 alternatives, the §5
+error table), and nothing else. A 500 (or any other server error of the
+deployment's own), a redirect (a login page in front of the API), a 204 where
+the docs show a body, an undocumented 2xx: each is reported, with the request.
+
+This phase runs last and reads every exchange the run recorded, so it judges
+the answers of every other phase too. Gateway errors (502, 503, 504) are not
+the API's answer and are left alone; 429 is retried by the client.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from contracts.kit.client import operation_of
+from contracts.kit.context import KitContext
+from contracts.kit.exchange import Exchange
+from contracts.kit.violations import STATUS_CODES, ContractViolation
+
+# SPEC.md §5: every status the docs give a meaning to (any route may refuse a request).
+DOCUMENTED_ERRORS = frozenset({400, 401, 403, 404, 405, 409, 413, 415, 422, 429})
+# Not the deployment's answer but its infrastructure's (a proxy's timeout, a gateway),
+# and 406 for an Accept header it cannot meet (schemathesis sends odd ones).
+TOLERATED = frozenset({406, 408, 502, 503, 504})
+# SPEC.md §3 (and §4 "create status code": 201 or 200): each route's success codes.
+SUCCESS: dict[str, frozenset[int]] = {
+    "list": frozenset({200}),
+    "create": frozenset({200, 201}),
+    "get": frozenset({200}),
+    "update": frozenset({200}),
+    "delete": frozenset({200}),
+    "restore": frozenset({200}),
+    "purge": frozenset({200}),
+}
+
+
+def allowed_statuses(op: str) -> frozenset[int]:
+    return SUCCESS.get(op, frozenset()) | DOCUMENTED_ERRORS | TOLERATED
+
+
+def status_problem(exchange: Exchange) -> str | None:
+    """Why ``exchange``'s status is outside what the docs allow for its route, or None."""
+    op, _ = operation_of(exchange.method, urlsplit(exchange.url).path)
+    if op == "other" or exchange.status == 0:
+        return None  # not a documented route: nothing documented to judge by
+    if exchange.status in allowed_statuses(op):
+        return None
+    status = exchange.status
+    if status == 204:
+        why = "no content, where the docs show a body"
+    elif 300 <= status < 400:
+        location = exchange.response_headers.get("Location", "")
+        why = "a redirect" + (f" to {location[:80]}" if location else "")
+    elif status >= 500:
+        why = "a server error"
+    else:
+        why = "a status the docs do not list for this route"
+    expected = ", ".join(str(s) for s in sorted(SUCCESS[op]))
+    return f"{op} answered {status} ({why}); SPEC.md allows {expected} or a documented error"
+
+
+def check_status_codes(ctx: KitContext) -> None:
+    """Report the first answer of the run whose status the docs do not allow."""
+    problems = [
+        (exchange, why)
+        for exchange in list(ctx.recorder.exchanges)
+        if (why := status_problem(exchange)) is not None
+    ]
+    if problems:
+        exchange, why = problems[0]
+        details = [f"{len(problems)} answer(s) of this run with an undocumented status"]
+        raise ContractViolation(STATUS_CODES, why, exchange, details)

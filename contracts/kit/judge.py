@@ -1,0 +1,377 @@
+"""The judgement of real traffic, shared by ``proxy`` and ``check-har``.
+
+Feed it :class:`~contracts.kit.traffic.Observed` exchanges in the order they
+happened; it reports each violation once, as it sees it:
+
+- ``response-schema``: every answer of an API call validates against the
+  documented view of the contract (``validate_response(..., documented=True)``:
+  only what the published docs state, extra non-secret fields fine), as the
+  kit's ``run`` judges; an error needs a JSON body with a code and a message;
+- ``request-schema``: the deployment accepted (2xx) a create that the
+  published docs rule out (a body that is not a JSON object, an unknown
+  ``type``); a request it refused is the client's business, not a violation;
+- ``undeclared-status``: a status the contract does not declare for the call
+  (where it declares 400 or 422, both: SPEC.md lets a validation failure be either);
+- ``secret-non-echo``: a secret value some request carried appears in a later
+  (or the same) answer, body or header, raw or encoded as the kit's canary
+  scan looks for it (JSON-escaped, URL-encoded, base64, base64url, hex, or any
+  fragment of :data:`MIN_SECRET_LENGTH`+ characters);
+- ``lifecycle``: SPEC.md section 4 as far as the traffic shows it
+  (:mod:`contracts.kit.lifecycle_watch`).
+
+Secrets live in memory only, in the canary detector; nothing this module
+prints or writes quotes one: violations name the check, the credential id and
+a curl line with the key and every secret masked.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import xml.etree.ElementTree as ET
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from contracts.kit.canaries import FRAGMENT, CanaryDetector
+from contracts.kit.client import SUCCESS_KIND, operation_of
+from contracts.kit.lifecycle_watch import LifecycleWatch
+from contracts.kit.traffic import Observed, is_json
+from contracts.kit.violations import LIFECYCLE, RESPONSE_SCHEMA, SECRET_NON_ECHO
+from contracts.openapi import openapi_document
+from contracts.registry import CREDENTIAL_TYPES, schema_documents, split_secrets, validate_response
+
+JSON = Any
+REQUEST_SCHEMA = "request-schema"
+UNDECLARED_STATUS = "undeclared-status"
+TRAFFIC_CHECKS: dict[str, str] = {
+    RESPONSE_SCHEMA: "every answer of an API call validates against the contract schemas "
+    "(lenient to extra non-secret fields)",
+    REQUEST_SCHEMA: "no create the published docs rule out is accepted",
+    UNDECLARED_STATUS: "every status is one the contract declares for the call",
+    SECRET_NON_ECHO: "no secret value a request carried appears in any later answer, "
+    "in any encoding the kit scans",
+    LIFECYCLE: "soft delete, restore and purge keep SPEC.md section 4 as far as the traffic "
+    "shows it",
+}
+
+MIN_SECRET_LENGTH = FRAGMENT
+"""Secret values shorter than this are not remembered: the scan looks for fragments of
+this length, and a short secret ("admin", "pw-1") is too likely to turn up in an
+honest answer; the summary counts how many were skipped."""
+_PLAIN_URL = re.compile(r"^https?://[^\s?#@]*$")
+
+
+@dataclass
+class Violation:
+    number: int
+    check: str
+    message: str
+    credential: str | None
+    exchange: int
+    curl: str
+
+    def line(self) -> str:
+        return (
+            f"VIOLATION #{self.number} [{self.check}] {self.credential or '-'}: {self.message}"
+            f"\n    {self.curl}"
+        )
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "number": self.number,
+            "check": self.check,
+            "message": self.message,
+            "credential": self.credential,
+            "exchange": self.exchange,
+            "curl": self.curl,
+        }
+
+
+@cache
+def declared_statuses() -> dict[str, frozenset[int]]:
+    """Operation name -> the statuses the OpenAPI document declares for it."""
+    declared: dict[str, set[int]] = {}
+    for path, item in openapi_document()["paths"].items():
+        sample = path.replace("{id}", "cred_x")
+        for method, operation in item.items():
+            if not isinstance(operation, dict) or "responses" not in operation:
+                continue
+            op, _ = operation_of(method.upper(), sample)
+            codes = {int(code) for code in operation["responses"] if code.isdigit()}
+            # SPEC.md F: a validation failure is 400 or 422, wherever either is declared.
+            if codes & {400, 422}:
+                codes |= {400, 422}
+            declared.setdefault(op, set()).update(codes)
+    return {op: frozenset(codes) for op, codes in declared.items()}
+
+
+@cache
+def _vocabulary() -> tuple[str, ...]:
+    """Every property name and enum value of the schemas: text any answer may hold."""
+    words: set[str] = set()
+
+    def walk(node: JSON) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key == "properties" and isinstance(value, dict):
+                    words.update(value)
+                if key == "enum" and isinstance(value, list):
+                    words.update(v for v in value if isinstance(v, str))
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(schema_documents())
+    return tuple(sorted(w for w in words if len(w) >= MIN_SECRET_LENGTH))
+
+
+def _strings(node: JSON) -> Iterator[str]:
+    if isinstance(node, dict):
+        for value in node.values():
+            yield from _strings(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _strings(value)
+    elif isinstance(node, str):
+        yield node
+
+
+class SecretMemory:
+    """The secret values requests carried, remembered for the scan, and the public ones.
+
+    A value sent in a secret field is remembered when long enough and not a
+    plain URL (a service-account JSON holds endpoint addresses anybody knows).
+    A hit is confirmed on the answer with every public value blanked out:
+    text the client itself sent in a non-secret field, or a schema's field
+    name, is no leak even where it shares a fragment with a secret.
+    """
+
+    def __init__(self) -> None:
+        self.detector = CanaryDetector()
+        self.public: set[str] = set(_vocabulary())
+        self.short_skipped = 0
+        self.remembered = 0
+
+    def learn(self, type_: str | None, body: JSON) -> None:
+        if not isinstance(body, dict):
+            return
+        self._public(body.get("name"), body.get("type"))
+        config = body.get("config")
+        if not isinstance(config, dict):
+            return
+        secret_values: set[str] = set()
+        for each in [type_] if type_ in CREDENTIAL_TYPES else list(CREDENTIAL_TYPES):
+            public, secrets = split_secrets(each, config)
+            self._public(*_strings(public))
+            secret_values.update(_strings(secrets))
+        for value in secret_values:
+            if len(value) < MIN_SECRET_LENGTH:
+                self.short_skipped += 1
+            elif not _PLAIN_URL.match(value):
+                before = len(self.detector.canaries)
+                self.detector.add(value)
+                self.remembered += len(self.detector.canaries) - before
+
+    def _public(self, *values: JSON) -> None:
+        # Shorter text cannot hold a whole fragment, and blanking it would cut words apart.
+        self.public.update(v for v in values if isinstance(v, str) and len(v) >= MIN_SECRET_LENGTH)
+
+    def leaks(self, text: str | None, headers: list[tuple[str, str]]) -> list[str]:
+        """Where a remembered secret shows in an answer ("body", "header X"); never which."""
+        found: list[str] = []
+        if text and self.detector.scan(text) and self.detector.scan(self._blank(text)):
+            found.append("body")
+        for name, value in headers:
+            line = f"{name}: {value}"
+            if self.detector.scan(line) and self.detector.scan(self._blank(line)):
+                found.append(f"header {name}")
+        return found
+
+    def _blank(self, text: str) -> str:
+        for value in sorted(self.public, key=len, reverse=True):
+            for form in (value, json.dumps(value)[1:-1]):
+                if form in text:
+                    text = text.replace(form, "\0")
+        return text
+
+    def mask(self, text: str) -> str:
+        return self.detector.mask(text)
+
+
+@dataclass
+class Judge:
+    """Judges exchanges one at a time (not thread-safe: the proxy feeds it from one thread)."""
+
+    on_violation: Callable[[Violation], None] = lambda v: None
+    secrets: SecretMemory = field(default_factory=SecretMemory)
+    lifecycle: LifecycleWatch = field(default_factory=LifecycleWatch)
+    violations: list[Violation] = field(default_factory=list)
+    exchanges: int = 0
+    api_calls: int = 0
+    notes: dict[str, int] = field(default_factory=dict)
+    _workspaces: dict[str, str] = field(default_factory=dict)
+
+    def _workspace(self, exchange: Observed) -> str:
+        """An opaque label per API key (a digest is kept, never the key)."""
+        key = exchange.api_key() or ""
+        digest = hashlib.sha256(key.encode()).hexdigest()
+        return self._workspaces.setdefault(digest, f"key{len(self._workspaces) + 1}")
+
+    def judge(self, exchange: Observed) -> list[Violation]:
+        self.exchanges += 1
+        exchange.seq = exchange.seq or self.exchanges
+        found: list[Violation] = []
+        op, cred_id = operation_of(exchange.method.upper(), exchange.path)
+        request = exchange.request_json()
+        if op in ("create", "update"):
+            sent_type = request.get("type") if isinstance(request, dict) else None
+            type_ = sent_type if op == "create" else self.lifecycle.type_of(cred_id)
+            self.secrets.learn(type_, request)
+
+        def report(check: str, message: str, credential: str | None = cred_id) -> None:
+            violation = Violation(
+                len(self.violations) + 1,
+                check,
+                self.secrets.mask(message),
+                credential,
+                exchange.seq,
+                exchange.curl(self.secrets.mask),
+            )
+            self.violations.append(violation)
+            found.append(violation)
+            self.on_violation(violation)
+
+        text = exchange.response_text()
+        for note in exchange.notes:
+            self.notes[note] = self.notes.get(note, 0) + 1
+        where = self.secrets.leaks(text, exchange.response_headers)
+        if where:
+            report(
+                SECRET_NON_ECHO,
+                f"{op} answered {exchange.status} with a secret a request carried, in "
+                + ", ".join(where),
+            )
+        if op == "other":
+            return found
+        self.api_calls += 1
+        declared = declared_statuses().get(op, frozenset())
+        if exchange.status not in declared:
+            report(UNDECLARED_STATUS, f"{op} answered {exchange.status}, not declared for it")
+        ok = 200 <= exchange.status < 300
+        if ok and op == "create":
+            self._judge_request(op, request, report)
+        body = exchange.response_json() if text is not None else None
+        if text is None:
+            self._note("answers without a captured body (not schema-checked)")
+        elif exchange.truncated:
+            self._note("answers too long or broken off (not schema-checked)")
+        else:
+            self._judge_response(op, exchange.status, text, body, report)
+        if text is not None and not exchange.truncated and is_json(body):
+            self.lifecycle.on_exchange(
+                op,
+                cred_id,
+                self._workspace(exchange),
+                exchange.status,
+                body,
+                exchange.started,
+                exchange.finished,
+                lambda message, credential: report(LIFECYCLE, message, credential),
+            )
+        return found
+
+    def _note(self, note: str) -> None:
+        self.notes[note] = self.notes.get(note, 0) + 1
+
+    @staticmethod
+    def _judge_request(op: str, request: JSON, report: Callable[[str, str], None]) -> None:
+        # Only what the docs rule out: a create is a JSON object whose type is one of
+        # the seven. Updates are not judged: a deployment may ignore what it cannot use.
+        if not isinstance(request, dict):
+            report(REQUEST_SCHEMA, f"{op} with a body that is not a JSON object was accepted")
+        elif "type" in request and request["type"] not in CREDENTIAL_TYPES:
+            report(REQUEST_SCHEMA, f"{op} with an undocumented type was accepted")
+
+    @staticmethod
+    def _judge_response(
+        op: str, status: int, text: str, body: JSON, report: Callable[[str, str], None]
+    ) -> None:
+        if 200 <= status < 300:
+            kind = SUCCESS_KIND[op]
+        elif status >= 400:
+            kind = "error"
+        else:
+            return
+        if not is_json(body) or body is None:
+            what = "no JSON body" if not text.strip() else "a body that is not JSON"
+            report(RESPONSE_SCHEMA, f"{op} answered {status} with {what}")
+            return
+        errors = validate_response(kind, body, documented=True)
+        if errors:
+            report(
+                RESPONSE_SCHEMA,
+                f"{op} answered {status} with a body that is not a valid {kind}: "
+                + "; ".join(str(e) for e in errors[:5]),
+            )
+
+    # --- reports ----------------------------------------------------------------------
+
+    def summary(self) -> str:
+        lines = [
+            f"{self.exchanges} exchange(s) judged, {self.api_calls} API call(s), "
+            f"{len(self.violations)} violation(s)"
+        ]
+        for check in TRAFFIC_CHECKS:
+            count = sum(1 for v in self.violations if v.check == check)
+            lines.append(f"  {check}: {'FAILED (' + str(count) + ')' if count else 'ok'}")
+        lines.append(
+            f"  secrets remembered: {self.secrets.remembered}; shorter than "
+            f"{MIN_SECRET_LENGTH} characters, not scanned: {self.secrets.short_skipped}"
+        )
+        for note, count in sorted(self.notes.items()):
+            lines.append(f"  note: {count} x {note}")
+        return "\n".join(lines)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "exchanges": self.exchanges,
+            "api_calls": self.api_calls,
+            "checks": {
+                check: "failed" if any(v.check == check for v in self.violations) else "passed"
+                for check in TRAFFIC_CHECKS
+            },
+            "violations": [v.as_json() for v in self.violations],
+            "secrets_remembered": self.secrets.remembered,
+            "short_secrets_not_scanned": self.secrets.short_skipped,
+            "min_secret_length": MIN_SECRET_LENGTH,
+            "notes": dict(sorted(self.notes.items())),
+        }
+
+    def write_report(self, path: str | Path) -> None:
+        Path(path).write_text(json.dumps(self.as_json(), indent=2), encoding="utf-8")
+
+    def write_junit(self, path: str | Path, suite: str = "planasonix-contract-traffic") -> None:
+        """One test case per check; each violation is a failure with its curl line."""
+        root = ET.Element(
+            "testsuite",
+            name=suite,
+            tests=str(len(TRAFFIC_CHECKS)),
+            failures=str(len({v.check for v in self.violations})),
+            errors="0",
+        )
+        for check, description in TRAFFIC_CHECKS.items():
+            case = ET.SubElement(root, "testcase", classname="traffic", name=check)
+            ET.SubElement(case, "system-out").text = description
+            for violation in (v for v in self.violations if v.check == check):
+                failure = ET.SubElement(case, "failure", message=violation.message)
+                failure.text = f"{violation.credential or '-'}\n{violation.curl}"
+        ET.ElementTree(root).write(path, encoding="utf-8", xml_declaration=True)
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.violations else 0

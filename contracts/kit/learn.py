@@ -1,0 +1,308 @@
+"""``planasonix-contract learn``: a deployment's choices, written as a profile.
+
+It runs the sequence ``diff`` runs (:func:`contracts.kit.diff.build_sequence`)
+against the deployment alone, under the kit's safety rules (own prefix, own
+key, budget, cleanup), judges every answer with the reference model like
+``run`` does, and reads each setting of :class:`contracts.profile.Profile` off
+the answers: the model's learned :class:`~contracts.kit.model.Choices` for the
+lifecycle, the answers themselves for codes, headers, fields and page sizes.
+A setting it could not observe keeps the fake's default and is listed under
+``undetermined``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from contracts.kit.client import Client
+from contracts.kit.context import KitContext
+from contracts.kit.diff import (
+    DEFAULT_SEED,
+    DEPLOYMENT,
+    Outcome,
+    Sequence,
+    Side,
+    Step,
+    build_sequence,
+    preflight,
+)
+from contracts.kit.model import Model
+from contracts.kit.violations import ContractViolation, KitError
+from contracts.profile import DOCUMENTED_FIELDS, Profile, setting_names
+from contracts.registry import CREDENTIAL_TYPES, config_fields
+
+JSON = Any
+EXIT_OK, EXIT_VIOLATIONS, EXIT_ERROR = 0, 1, 2
+HUGE_LIMIT = 100000
+
+# Model.choices situation -> (profile setting, {answer: value}).
+FROM_CHOICES: dict[str, tuple[str, dict[str, JSON]]] = {
+    "create status code": ("create_status", {"201": 201, "200": 200}),
+    "GET of a soft-deleted id": ("get_deleted", {"200": "found", "404": "not_found"}),
+    "list without status": (
+        "list_default_status",
+        {"active only": "active", "deleted included": "all"},
+    ),
+    "delete of an already deleted one": ("delete_deleted", {"200": "unchanged", "409": "conflict"}),
+    "restore of an active one": ("restore_active", {"200": "unchanged", "409": "conflict"}),
+    "name of a soft-deleted credential": (
+        "deleted_names",
+        {"reserved": "reserved", "freed": "freed"},
+    ),
+    "purge of an active one": ("purge_active", {"200": "allowed", "409": "conflict"}),
+    "update of a soft-deleted one": (
+        "update_deleted",
+        {"409": "conflict", "200": "allowed", "404": "not_found"},
+    ),
+    "deleted_at on get": ("deleted_at_on_get", {"present": "present", "absent": "absent"}),
+    "deleted_at on list": ("deleted_at_on_list", {"present": "present", "absent": "absent"}),
+}
+
+
+@dataclass
+class LearnResult:
+    base_url: str
+    prefix: str
+    seed: int
+    settings: dict[str, JSON] = field(default_factory=dict)
+    violations: list[ContractViolation] = field(default_factory=list)
+    error: str = ""
+    requests: int = 0
+    seconds: float = 0.0
+    leftovers: list[str] = field(default_factory=list)
+
+    @property
+    def undetermined(self) -> tuple[str, ...]:
+        return tuple(n for n in setting_names() if n not in self.settings)
+
+    @property
+    def exit_code(self) -> int:
+        if self.error:
+            return EXIT_ERROR
+        return EXIT_VIOLATIONS if self.violations else EXIT_OK
+
+    def profile(self) -> Profile:
+        """The learned settings, the fake's defaults elsewhere (listed as undetermined)."""
+        learned = Profile().with_settings(**self.settings)
+        return replace(
+            learned,
+            description=f"learned from {self.base_url} by planasonix-contract learn "
+            f"(seed {self.seed})",
+            undetermined=self.undetermined,
+        )
+
+
+class Observer:
+    """Reads settings off the deployment's answers, step by step."""
+
+    def __init__(self, settings: dict[str, JSON]) -> None:
+        self.settings = settings
+        self.violations: list[ContractViolation] = []
+        self.extras: set[str] = set()
+        self.error_shapes: set[str] = set()
+
+    def on_step(self, index: int, step: Step, outcomes: dict[str, Outcome]) -> None:
+        outcome = outcomes[DEPLOYMENT]
+        self.violations.extend(outcome.violations)
+        reply = outcome.reply
+        if reply is None or outcome.skipped:
+            return
+        if reply.status >= 400 and isinstance(reply.body, dict):
+            flat = "code" in reply.body and "message" in reply.body
+            shape = "envelope" if isinstance(reply.body.get("error"), dict) else None
+            self.error_shapes.add(shape or ("flat" if flat else "other"))
+        views = outcome.items if outcome.items is not None else [reply.data]
+        for view in views:
+            if isinstance(view, dict) and "config" in view:
+                self._extras(view)
+        setting = step.setting
+        if step.op == "create" and reply.ok and step.settle is None:
+            self.settings.setdefault("create_location", "Location" in reply.headers)
+            if isinstance(reply.data, dict):
+                shown = "shown" if "created_by" in reply.data else "omitted"
+                self.settings.setdefault("created_by", shown)
+        elif step.op == "invalid" and reply.status in (400, 422):
+            self.settings["validation_status"] = reply.status
+        elif step.op == "delete" and reply.ok and isinstance(reply.data, dict):
+            full = "name" in reply.data or "config" in reply.data
+            self.settings.setdefault("status_bodies", "full" if full else "minimal")
+        elif setting == "page_size_default" and reply.status == 200:
+            limit = _page_limit(reply.body)
+            if isinstance(limit, int) and limit >= 1:
+                self.settings["page_size_default"] = limit
+        elif setting == "query_error_status" and reply.status in (400, 422):
+            self.settings["query_error_status"] = reply.status
+        elif setting in ("type_filter", "status_filter"):
+            self._filter(setting, step, reply.status, outcome.items or [])
+
+    def _extras(self, view: dict[str, JSON]) -> None:
+        type_ = view.get("type")
+        known = set(config_fields(type_)) if type_ in CREDENTIAL_TYPES else set()
+        self.extras.update(k for k in view if k not in DOCUMENTED_FIELDS)
+        if isinstance(view.get("config"), dict) and known:
+            self.extras.update(f"config.{k}" for k in view["config"] if k not in known)
+
+    def _filter(self, setting: str, step: Step, status: int, items: list[JSON]) -> None:
+        if status in (400, 422):
+            self.settings[setting] = "rejected"
+            return
+        if status != 200:
+            return
+        wanted = dict(step.params)
+        key = "type" if setting == "type_filter" else "status"
+        ours = [i for i in items if isinstance(i, dict) and isinstance(i.get(key), str)]
+        if ours:
+            honoured = all(i[key] == wanted[key] for i in ours)
+            self.settings[setting] = "supported" if honoured else "ignored"
+
+    def finish(self, choices: dict[str, str]) -> None:
+        for situation, answer in choices.items():
+            if situation in FROM_CHOICES:
+                name, values = FROM_CHOICES[situation]
+                if answer in values:
+                    self.settings[name] = values[answer]
+        if len(self.error_shapes) == 1 and self.error_shapes <= {"envelope", "flat"}:
+            self.settings["error_body"] = next(iter(self.error_shapes))
+        self.settings["extra_fields"] = sorted(self.extras)[:50]
+
+
+def _page_limit(body: JSON) -> JSON:
+    meta = body.get("meta") if isinstance(body, dict) else None
+    page = meta.get("page") if isinstance(meta, dict) else None
+    return page.get("limit") if isinstance(page, dict) else None
+
+
+def probe_page_size_max(client: Client, settings: dict[str, JSON]) -> None:
+    """The largest page size, and whether a larger one is refused or clamped.
+
+    A clamping deployment says its maximum in ``meta.page.limit``; a refusing
+    one is bisected, one list call per halving.
+    """
+    reply = client.list({"limit": HUGE_LIMIT})
+    if reply.status == 200:
+        limit = _page_limit(reply.body)
+        if isinstance(limit, int) and 1 <= limit < HUGE_LIMIT:
+            settings["page_size_over_max"] = "clamp"
+            settings["page_size_max"] = limit
+        return
+    if reply.status not in (400, 422):
+        return
+    settings["page_size_over_max"] = "reject"
+    low, high = 1, HUGE_LIMIT  # low is accepted, high refused
+    if client.list({"limit": low}).status != 200:
+        return
+    while high - low > 1:
+        middle = (low + high) // 2
+        if client.list({"limit": middle}).status == 200:
+            low = middle
+        else:
+            high = middle
+    settings["page_size_max"] = low
+
+
+def run_learn(
+    base_url: str,
+    api_key: str,
+    *,
+    seed: int = DEFAULT_SEED,
+    max_requests: int | None = None,
+    timeout: float = 30.0,
+    progress: Callable[[str], None] | None = None,
+) -> LearnResult:
+    """Probe the deployment at ``base_url``; see the module docstring."""
+    started = time.monotonic()
+    ctx = KitContext.build(base_url, api_key, max_requests=max_requests, timeout=timeout)
+    result = LearnResult(base_url=ctx.client.base_url, prefix=ctx.prefix, seed=seed)
+    observer = Observer(result.settings)
+    side = Side(DEPLOYMENT, ctx, model=Model(ctx.choices, prefix=ctx.prefix))
+    try:
+        preflight(ctx.client)
+        if progress:
+            progress(f"probing {result.base_url} with prefix {ctx.prefix}")
+        Sequence(build_sequence(seed), [side], ctx.prefix).run(observer.on_step)
+        ctx.client.raise_violations = True
+        probe_page_size_max(ctx.client, result.settings)
+    except ContractViolation as exc:
+        observer.violations.append(exc)
+    except KitError as exc:
+        result.error = str(exc)
+    finally:
+        result.leftovers = ctx.cleanup()
+        result.requests = ctx.budget.used
+        result.seconds = time.monotonic() - started
+    observer.finish(ctx.choices.as_json())
+    result.violations = observer.violations
+    _consistent(result.settings)
+    return result
+
+
+def _consistent(settings: dict[str, JSON]) -> None:
+    """Drop learned values a profile cannot hold together (they stay undetermined)."""
+    maximum = settings.get("page_size_max", Profile().page_size_max)
+    if settings.get("page_size_default", 0) > maximum:
+        settings.pop("page_size_default")
+    if settings.get("update_deleted") == "not_found" and settings.get("get_deleted") != "not_found":
+        settings.pop("update_deleted")
+
+
+# --- command line ------------------------------------------------------------------------------
+
+
+def add_learn_command(commands: Any) -> None:
+    """``planasonix-contract learn``: the sub-command's options."""
+    import os
+
+    learn = commands.add_parser(
+        "learn",
+        help="probe a deployment and write its choices as a profile for the fake",
+        description="Exit codes: 0 learned, 1 the deployment broke a documented rule "
+        "(the profile is still written), 2 could not run.",
+    )
+    learn.add_argument("--base-url", required=True, help="deployment root")
+    learn.add_argument("--api-key", default=os.environ.get("PLANASONIX_API_KEY"), help="API key")
+    learn.add_argument("--output", metavar="PROFILE.json", help="write here (default: stdout)")
+    learn.add_argument("--seed", type=int, default=DEFAULT_SEED, help="sequence seed")
+    learn.add_argument("--max-requests", type=int, default=None, help="request budget")
+    learn.add_argument("--timeout", type=float, default=30.0, help="seconds per request")
+
+
+def learn_command(args: Any) -> int:
+    import sys
+    from pathlib import Path
+
+    from contracts.profile import dump_profile
+
+    if not args.api_key:
+        print("planasonix-contract: --api-key is required", file=sys.stderr)
+        return EXIT_ERROR
+
+    def say(text: str) -> None:
+        print(f"planasonix-contract learn: {text}", file=sys.stderr)
+
+    result = run_learn(
+        args.base_url,
+        args.api_key,
+        seed=args.seed,
+        max_requests=args.max_requests,
+        timeout=args.timeout,
+        progress=say,
+    )
+    if result.error:
+        say(f"could not run: {result.error}")
+        return EXIT_ERROR
+    for violation in result.violations:
+        say(f"VIOLATION [{violation.check}] {violation.message}")
+    if result.undetermined:
+        say("could not determine (left at the fake's default): " + ", ".join(result.undetermined))
+    if result.leftovers:
+        say("could not remove: " + ", ".join(result.leftovers))
+    text = dump_profile(result.profile())
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8")
+        say(f"wrote {args.output} ({result.requests} requests)")
+    else:
+        sys.stdout.write(text)
+    return result.exit_code

@@ -1,0 +1,185 @@
+"""One exchange of real traffic as the proxy and ``check-har`` hand it to the judge.
+
+Plain data: the request as the client sent it and the answer as the upstream
+gave it, with the times it started and finished (the judge orders lifecycle
+evidence by them). Nothing here is ever printed as is: :meth:`Observed.curl`
+is the masked form.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+import urllib.parse
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from contracts.registry import CREDENTIAL_TYPES, secret_paths
+
+JSON = Any
+MASK = "***"
+KEY_HEADERS = ("authorization", "x-planasonix-api-key")
+# The request headers a curl line needs to replay a call; others (cookies,
+# tracing, the browser's own) are left out rather than masked one by one.
+CURL_HEADERS = ("authorization", "x-planasonix-api-key", "content-type")
+
+# RFC 9110 7.6.1: meaningful for one connection only; never forwarded, never compared.
+HOP_BY_HOP = frozenset(
+    {
+        "connection",
+        "keep-alive",
+        "proxy-authenticate",
+        "proxy-authorization",
+        "proxy-connection",
+        "te",
+        "trailer",
+        "trailers",
+        "transfer-encoding",
+        "upgrade",
+    }
+)
+
+
+def hop_by_hop(headers: list[tuple[str, str]]) -> set[str]:
+    """Lower-cased names of the hop-by-hop headers, those a ``Connection`` header names included."""
+    names = set(HOP_BY_HOP)
+    for name, value in headers:
+        if name.lower() == "connection":
+            names.update(token.strip().lower() for token in value.split(",") if token.strip())
+    return names
+
+
+@dataclass
+class Observed:
+    """A request and its answer as seen on the wire (bodies as bytes, headers in order)."""
+
+    method: str
+    url: str  # as the client addressed it: path and query (a HAR gives the full URL)
+    request_headers: list[tuple[str, str]]
+    request_body: bytes | None
+    status: int
+    response_headers: list[tuple[str, str]]
+    response_body: bytes | None  # None: not captured (a HAR may omit it)
+    started: float  # seconds, any epoch shared by one stream of exchanges
+    finished: float
+    seq: int = 0
+    truncated: bool = False  # the body was longer than the judge keeps
+    decoded: bool = False  # content coding already undone (a HAR holds decoded text)
+    base: str = ""  # where the curl line sends it: the upstream, when ``url`` is a path
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def path(self) -> str:
+        return urllib.parse.urlsplit(self.url).path
+
+    def header(self, name: str, response: bool = False) -> str | None:
+        wanted = name.lower()
+        for key, value in self.response_headers if response else self.request_headers:
+            if key.lower() == wanted:
+                return value
+        return None
+
+    def api_key(self) -> str | None:
+        """The API key the request carried (Bearer or the legacy header), for grouping only."""
+        auth = self.header("authorization")
+        if auth:
+            scheme, _, rest = auth.partition(" ")
+            if scheme.lower() == "bearer" and rest.strip():
+                return rest.strip()
+        legacy = self.header("x-planasonix-api-key")
+        return legacy.strip() if legacy and legacy.strip() else None
+
+    def request_json(self) -> JSON:
+        return _json(self.request_body)
+
+    def response_text(self) -> str | None:
+        """The answer's body as text, content coding undone (gzip, deflate); None if unknown."""
+        body = self.response_body
+        if body is None:
+            return None
+        coding = "" if self.decoded else self.header("content-encoding", response=True) or ""
+        coding = coding.strip().lower()
+        if coding in ("gzip", "x-gzip", "deflate"):
+            try:
+                body = zlib.decompress(body, 47 if coding != "deflate" else zlib.MAX_WBITS)
+            except zlib.error:
+                try:
+                    body = zlib.decompress(body, -zlib.MAX_WBITS)
+                except zlib.error:
+                    self.notes.append(f"{coding} body could not be decoded")
+                    return None
+        elif coding not in ("", "identity"):
+            self.notes.append(f"{coding} body not judged")
+            return None
+        return body.decode("utf-8", "replace")
+
+    def response_json(self) -> JSON:
+        text = self.response_text()
+        return _json(text.encode() if text is not None else None)
+
+    def curl(self, mask: Callable[[str], str]) -> str:
+        """A replayable curl line: key masked, every secret field of the body masked,
+        and ``mask`` (the known secrets' raw forms) applied to everything else."""
+        parts = ["curl", "-sS", "-X", self.method]
+        for name, value in self.request_headers:
+            lower = name.lower()
+            if lower not in CURL_HEADERS:
+                continue
+            if lower == "authorization":
+                scheme, _, rest = value.partition(" ")
+                value = f"{scheme} {MASK}" if rest else MASK
+            elif lower == "x-planasonix-api-key":
+                value = MASK
+            parts += ["-H", f"{name}: {mask(value)}"]
+        if self.request_body:
+            parts += ["--data-raw", mask(masked_body(self.request_body))]
+        parts.append(mask(self.base + self.url))
+        line = " ".join(shlex.quote(p) for p in parts)
+        return f"{line}    # -> {self.status}"
+
+
+def _json(body: bytes | None) -> JSON:
+    if not body:
+        return None
+    try:
+        return json.loads(body)
+    except ValueError:
+        return _NOT_JSON
+
+
+class _NotJson:
+    def __repr__(self) -> str:
+        return "<not JSON>"
+
+
+_NOT_JSON: Any = _NotJson()
+
+
+def is_json(value: JSON) -> bool:
+    return value is not _NOT_JSON
+
+
+def masked_body(body: bytes) -> str:
+    """A request body fit to print: every field that is secret in any type replaced.
+
+    A body that is not a JSON object is withheld whole: nothing says where in
+    it a secret would sit.
+    """
+    data = _json(body)
+    if not isinstance(data, dict):
+        return f"<{len(body)} bytes withheld>"
+    config = data.get("config")
+    if isinstance(config, dict):
+        types = [data["type"]] if data.get("type") in CREDENTIAL_TYPES else CREDENTIAL_TYPES
+        config = json.loads(json.dumps(config))
+        for type_ in types:
+            for path in secret_paths(type_):
+                node = config
+                for part in path[:-1]:
+                    node = node.get(part) if isinstance(node, dict) else None
+                if isinstance(node, dict) and path[-1] in node:
+                    node[path[-1]] = MASK
+        data = {**data, "config": config}
+    return json.dumps(data, separators=(",", ":"))

@@ -1,0 +1,136 @@
+"""The ``proxy`` and ``check-har`` subcommands of ``planasonix-contract``.
+
+Exit codes as for ``run``: 0 no violation seen, 1 violations seen, 2 could not
+run (bad arguments, the port taken, an unreadable HAR).
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from types import FrameType
+from typing import Any
+
+from contracts.kit.judge import MIN_SECRET_LENGTH, Judge, Violation
+
+EXIT_ERROR = 2
+DEFAULT_LISTEN = "127.0.0.1:8081"
+
+
+def add_commands(commands: Any) -> None:
+    """Register ``proxy`` and ``check-har`` on the CLI's subparsers."""
+    proxy = commands.add_parser(
+        "proxy",
+        help="a validating proxy: forward real traffic unchanged and judge every exchange",
+        description="Forwards every request unchanged to --upstream and judges each exchange "
+        "(response schemas, undeclared statuses, secret echoes, soft delete and restore). "
+        "Ctrl-C or SIGTERM ends it with a summary; exit 1 if any violation was seen. "
+        f"Secret values shorter than {MIN_SECRET_LENGTH} characters are not scanned.",
+    )
+    proxy.add_argument(
+        "--upstream",
+        required=True,
+        help="the API to forward to, e.g. "
+        "http://127.0.0.1:8080 (the fake) or https://staging.example.com",
+    )
+    proxy.add_argument(
+        "--listen",
+        default=DEFAULT_LISTEN,
+        metavar="HOST:PORT",
+        help=f"where the proxy listens (default {DEFAULT_LISTEN}; port 0 picks a free one)",
+    )
+    proxy.add_argument("--report", metavar="PATH", help="write a JSON report on exit")
+    proxy.add_argument("--junitxml", metavar="PATH", help="write a JUnit XML report on exit")
+    proxy.add_argument("--threads", type=int, default=8, help="worker threads (default 8)")
+    proxy.add_argument("--timeout", type=float, default=60.0, help="seconds per upstream call")
+    har = commands.add_parser(
+        "check-har",
+        help="judge the exchanges of a saved HAR file, offline, as the proxy would",
+    )
+    har.add_argument(
+        "har",
+        metavar="FILE.har",
+        help="a HAR 1.2 file (browser dev tools: Save all as HAR with content)",
+    )
+    har.add_argument("--report", metavar="PATH", help="write a JSON report")
+    har.add_argument("--junitxml", metavar="PATH", help="write a JUnit XML report")
+
+
+def _listen(text: str) -> tuple[str, int]:
+    host, _, port = text.rpartition(":")
+    host = host.strip("[]") or "127.0.0.1"
+    if not port.isdigit() or int(port) > 65535:
+        raise ValueError(f"--listen must be HOST:PORT, got {text!r}")
+    return host, int(port)
+
+
+def _print(violation: Violation) -> None:
+    print(violation.line(), flush=True)
+
+
+def _finish(judge: Judge, args: argparse.Namespace) -> int:
+    print(judge.summary(), flush=True)
+    if args.report:
+        judge.write_report(args.report)
+    if args.junitxml:
+        judge.write_junit(args.junitxml)
+    return judge.exit_code
+
+
+@contextmanager
+def _sigterm_interrupts() -> Iterator[None]:
+    """SIGTERM ends the proxy as Ctrl-C does (waitress stops on KeyboardInterrupt)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def proxy(args: argparse.Namespace) -> int:
+    from contracts.kit.proxy import JudgeWorker, ProxyApp, ProxyServer
+
+    try:
+        host, port = _listen(args.listen)
+        judge = Judge()
+        worker = JudgeWorker(judge)
+        app = ProxyApp(args.upstream, worker.submit, pool=args.threads, timeout=args.timeout)
+        server = ProxyServer(app, host, port, threads=args.threads)
+    except (ValueError, OSError) as exc:
+        print(f"planasonix-contract: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    print(f"Proxying {server.url} -> {app.upstream}{app.prefix}", flush=True)
+    print("Judging every exchange; Ctrl-C ends with a summary.", flush=True)
+    with _sigterm_interrupts():
+        try:
+            server.run()  # returns on KeyboardInterrupt (Ctrl-C, or SIGTERM above)
+        except KeyboardInterrupt:
+            pass
+        finally:
+            server.shutdown()
+            worker.stop()
+    return _finish(judge, args)
+
+
+def check_har(args: argparse.Namespace) -> int:
+    from contracts.kit.har import HarError, entries, load
+
+    judge = Judge(on_violation=_print)
+    try:
+        for observed in entries(load(args.har)):
+            judge.judge(observed)
+    except HarError as exc:
+        print(f"planasonix-contract: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    return _finish(judge, args)

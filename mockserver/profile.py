@@ -1,0 +1,176 @@
+"""The fake's policy: its answers to what the docs leave open, in one object.
+
+A `Policy` is built from a `contracts.profile.Profile` (the JSON document a
+user writes or `planasonix-contract learn` produces). The store asks it the
+lifecycle questions (may a deleted credential be updated? does a deleted one
+keep its name?), the routes and the app's error handler ask it the HTTP ones
+(which status, which fields, which page size, which error body). Each
+question is one method named after the situation, so no flag travels through
+call chains. No Flask here: the store imports this module.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+from contracts.profile import DEFAULT_PROFILE, Profile, ProfileError, load_profile
+
+from .errors import (
+    ApiError,
+    CredentialNotFound,
+    ErrorDetail,
+    InvalidRequest,
+    StateConflict,
+)
+
+JSONObject = dict[str, Any]
+STATUS_FIELDS: Final = ("id", "status", "deleted_at")
+
+
+class InvalidQuery(InvalidRequest):
+    """A bad query parameter: answered with the profile's query error status."""
+
+    default_message = "The query string is invalid."
+
+
+@dataclass(frozen=True)
+class Policy:
+    """What this fake answers where SPEC.md allows more than one answer."""
+
+    profile: Profile = field(default=DEFAULT_PROFILE)
+
+    @classmethod
+    def of(cls, source: Profile | Policy | Mapping[str, Any] | str | None) -> Policy:
+        """A policy from a profile, a document, a file path, or None (the default)."""
+        if isinstance(source, Policy):
+            return source
+        if isinstance(source, Mapping):
+            source = dict(source)
+        return cls(load_profile(source))
+
+    # --- the lifecycle (asked by the store) --------------------------------------------
+
+    @property
+    def deleted_names_reserved(self) -> bool:
+        return self.profile.deleted_names == "reserved"
+
+    def repeat_delete(self) -> None:
+        """A delete of a deleted credential: nothing happens, or a 409."""
+        if self.profile.delete_deleted == "conflict":
+            raise StateConflict("The credential is already deleted.")
+
+    def restore_active(self) -> None:
+        """A restore of an active credential: nothing happens, or a 409."""
+        if self.profile.restore_active == "conflict":
+            raise StateConflict("The credential is not deleted.")
+
+    def purge_active(self) -> None:
+        """A permanent delete of an active credential: allowed, or a 409."""
+        if self.profile.purge_active == "conflict":
+            raise StateConflict("Delete the credential before deleting it permanently.")
+
+    def update_deleted(self) -> None:
+        """An update of a soft-deleted credential: refused (409 or 404), or allowed."""
+        if self.profile.update_deleted == "conflict":
+            raise StateConflict("A deleted credential cannot be updated; restore it first.")
+        if self.profile.update_deleted == "not_found":
+            raise CredentialNotFound()
+
+    # --- reads ---------------------------------------------------------------------------
+
+    def visible_by_id(self, status: str) -> None:
+        """A GET of a credential with `status`: 404 when deleted ones are invisible."""
+        if status == "deleted" and self.profile.get_deleted == "not_found":
+            raise CredentialNotFound()
+
+    def render(self, body: JSONObject, where: str) -> JSONObject:
+        """A credential as `where` (get, list, write) shows it."""
+        profile = self.profile
+        deleted_at = {
+            "get": profile.deleted_at_on_get,
+            "list": profile.deleted_at_on_list,
+        }.get(where, "present")
+        if deleted_at == "present" and profile.created_by == "shown" and not profile.extra_fields:
+            return body  # the fake's own shape: lists of 200 pay nothing
+        body = dict(body)
+        if profile.created_by == "omitted":
+            body.pop("created_by", None)
+        if deleted_at == "absent":
+            body.pop("deleted_at", None)
+        for extra in self.profile.extra_fields:
+            inside, _, name = extra.rpartition(".")
+            if inside and isinstance(body.get("config"), dict):
+                body["config"] = {**body["config"], name: None}
+            elif not inside:
+                body[name] = None
+        return body
+
+    def status_body(self, full: JSONObject) -> JSONObject:
+        """The answer to a delete or restore: the documented fields, or everything."""
+        if self.profile.status_bodies == "full":
+            return self.render(full, "write")
+        return {key: full[key] for key in STATUS_FIELDS}
+
+    # --- lists -----------------------------------------------------------------------------
+
+    @property
+    def default_limit(self) -> int:
+        return self.profile.page_size_default
+
+    @property
+    def max_limit(self) -> int:
+        return self.profile.page_size_max
+
+    def page_limit(self, limit: int) -> int:
+        """A requested page size over the maximum: clamped, or left for the 400."""
+        if limit > self.max_limit and self.profile.page_size_over_max == "clamp":
+            return self.max_limit
+        return limit
+
+    def list_filters(self, params: Mapping[str, str]) -> tuple[str, str | None]:
+        """(status, type) a list honours, given its query parameters."""
+        filters = (("status", self.profile.status_filter), ("type", self.profile.type_filter))
+        for name, setting in filters:
+            if name in params and setting == "rejected":
+                raise InvalidQuery(details=[ErrorDetail(name, "is not a supported filter")])
+        default = "all" if self.profile.list_default_status == "all" else "active"
+        status = params.get("status", default)
+        if self.profile.status_filter == "ignored":
+            status = default
+        type_ = params.get("type") if self.profile.type_filter == "supported" else None
+        return status, type_
+
+    # --- answers ------------------------------------------------------------------------------
+
+    @property
+    def create_status(self) -> int:
+        return self.profile.create_status
+
+    @property
+    def create_location(self) -> bool:
+        return self.profile.create_location
+
+    def error_status(self, error: ApiError) -> int:
+        if isinstance(error, InvalidQuery):
+            return self.profile.query_error_status
+        if isinstance(error, InvalidRequest) and error.status == 400:
+            return self.profile.validation_status
+        return error.status
+
+    @property
+    def flat_errors(self) -> bool:
+        return self.profile.error_body == "flat"
+
+    def error_body(self, standard: JSONObject) -> JSONObject:
+        """The standard error body `{"error": {...}}` as this deployment shapes it."""
+        if self.profile.error_body == "envelope":
+            return standard
+        inner = standard.get("error", {})
+        return {key: inner[key] for key in ("code", "message", "details") if key in inner}
+
+
+DEFAULT_POLICY: Final = Policy()
+
+__all__ = ["DEFAULT_POLICY", "InvalidQuery", "Policy", "Profile", "ProfileError"]

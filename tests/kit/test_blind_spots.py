@@ -1,0 +1,141 @@
+"""Units behind the checks added for the first kit's blind spots (issue 10).
+
+The checks themselves are proven in test_variants.py: each catches a broken
+variant built there, and every valid variant passes them.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import random
+import string
+from pathlib import Path
+
+import pytest
+from broken_variants import KEY_A, fake_app, served
+from hypothesis import given
+from hypothesis import strategies as st
+
+from contracts.kit.canaries import (
+    EDGE,
+    FRAGMENT,
+    SHARED,
+    SHARED_EDGE,
+    CanaryDetector,
+    CanaryFactory,
+)
+from contracts.kit.checks_status import status_problem
+from contracts.kit.cli import main
+from contracts.kit.context import KitContext
+from contracts.kit.exchange import Exchange
+from contracts.kit.runner import Runner
+
+
+@pytest.fixture
+def factory() -> CanaryFactory:
+    return CanaryFactory(CanaryDetector(), key=b"blind-spots" * 3)
+
+
+@pytest.mark.parametrize("size", [EDGE, SHARED_EDGE, SHARED_EDGE + 1, FRAGMENT - 1])
+@pytest.mark.parametrize("end", ["first", "last"])
+def test_a_short_start_or_end_standing_alone_is_a_leak(
+    factory: CanaryFactory, size: int, end: str
+) -> None:
+    canaries = [factory.fresh() for _ in range(5)]
+    canary = canaries[3]
+    part = canary[:size] if end == "first" else canary[-size:]
+    leaks = factory.detector.scan(json.dumps({"config": {"hint": "****" + part}}))
+    assert [leak.encoding for leak in leaks] == [f"as its {end} {size} characters"]
+    holders = [c for c in canaries if c.startswith(part) or c.endswith(part)]
+    # An edge only one canary holds names it; the run's shared head and tail name none.
+    assert leaks[0].canary_index == (3 if len(holders) == 1 else SHARED)
+
+
+def test_edges_inside_longer_tokens_and_interior_pieces_are_not_leaks(
+    factory: CanaryFactory,
+) -> None:
+    canary = factory.fresh()
+    assert factory.detector.scan("x" + canary[-EDGE:]) == []  # part of a longer token
+    assert factory.detector.scan(" " + canary[10 : 10 + FRAGMENT - 1] + " ") == []
+
+
+def test_canaries_share_the_run_edges_and_differ_in_the_core(factory: CanaryFactory) -> None:
+    a, b = factory.fresh(), factory.fresh()
+    assert a[:SHARED_EDGE] == b[:SHARED_EDGE] and a[-SHARED_EDGE:] == b[-SHARED_EDGE:]
+    assert a != b
+    other_run = CanaryFactory(CanaryDetector()).fresh()
+    assert other_run[:SHARED_EDGE] != a[:SHARED_EDGE]
+
+
+def test_random_tokens_do_not_match_by_chance(factory: CanaryFactory) -> None:
+    """The module docstring's bound, seen: 50 000 random tokens of 6-11 characters."""
+    for _ in range(300):
+        factory.fresh()
+    rng = random.Random(0)
+    alphabet = string.ascii_letters + string.digits
+    tokens = (
+        "".join(rng.choice(alphabet) for _ in range(rng.randint(EDGE, FRAGMENT - 1)))
+        for _ in range(50_000)
+    )
+    assert factory.detector.scan(" ".join(tokens)) == []
+
+
+@given(st.text(alphabet=string.ascii_letters + string.digits + " -_:/.", max_size=400))
+def test_ordinary_text_holds_no_edge(text: str) -> None:
+    detector = CanaryDetector()
+    factory = CanaryFactory(detector, key=b"k" * 32)
+    factory.fresh()
+    assert detector.scan(text) == []
+
+
+def _exchange(method: str, path: str, status: int, **headers: str) -> Exchange:
+    return Exchange(1, method, "http://h" + path, {}, None, status, dict(headers))
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status"),
+    [
+        ("GET", "/api/credentials", 200),
+        ("POST", "/v1/api/credentials", 201),
+        ("POST", "/api/credentials", 200),
+        ("DELETE", "/api/credentials/cred_x/permanent", 409),
+        ("PUT", "/api/credentials/cred_x", 422),
+        ("GET", "/api/credentials/cred_x", 503),
+        ("GET", "/somewhere/else", 500),  # not a documented route: not judged
+    ],
+)
+def test_documented_statuses_pass(method: str, path: str, status: int) -> None:
+    assert status_problem(_exchange(method, path, status)) is None
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status", "why"),
+    [
+        ("DELETE", "/api/credentials/cred_x", 204, "no content"),
+        ("GET", "/api/credentials", 302, "a redirect to /login"),
+        ("POST", "/api/credentials/cred_x/restore", 500, "a server error"),
+        ("PUT", "/api/credentials/cred_x", 201, "not list"),
+        ("GET", "/v1/api/credentials/cred_x", 410, "not list"),
+    ],
+)
+def test_undocumented_statuses_are_reported(method: str, path: str, status: int, why: str) -> None:
+    problem = status_problem(_exchange(method, path, status, Location="/login"))
+    assert problem is not None and why in problem
+
+
+def test_target_fake_provides_a_read_only_key(tmp_path: Path) -> None:
+    report = tmp_path / "r.json"
+    code = main(["run", "--target", "fake", "--check", "scopes", "--report", str(report)])
+    data = json.loads(report.read_text())
+    assert code == 0, data["findings"]
+    (phase,) = data["phases"]
+    # Four ways in, each: two setup creates, reads and seven refused writes.
+    assert phase["name"] == "scopes" and phase["status"] == "passed" and phase["requests"] > 40
+
+
+def test_a_rejected_read_only_key_means_the_run_could_not_run() -> None:
+    with served(fake_app()) as url:
+        ctx = KitContext.build(url, KEY_A, read_only_api_key="plnx_test_not_a_key")
+        result = Runner(ctx, out=io.StringIO(), only={"scopes"}).run()
+    assert result.exit_code == 2 and "read-only API key was rejected" in result.error

@@ -1,0 +1,63 @@
+"""The alternatives issue 10 added, seen from both sides: a deployment taking one
+passes, and the same answer where it is not allowed still fails.
+
+(The valid variants themselves run in test_variants.py and test_soak.py.)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from broken_variants import ALTERNATIVES, Middleware, fake_app, parts, run_kit
+from werkzeug.wrappers import Request, Response
+
+from contracts.kit.runner import EXIT_OK, EXIT_VIOLATIONS, RunResult
+
+
+def _describe(result: RunResult) -> str:
+    return "; ".join(f"[{f.check}] {f.message}" for f in result.findings) or result.error
+
+
+class PutOnDeleted404(Middleware):
+    """GET shows soft-deleted credentials (200), but PUT on one answers 404."""
+
+    def before(self, request: Request, body: Any, environ: dict[str, Any]) -> Response | None:
+        p = parts(request)
+        if request.method == "PUT" and len(p) == 1:
+            status, current = self.internal(request, "GET", request.path)
+            if status == 200 and (current or {}).get("data", {}).get("status") == "deleted":
+                return self.error(404, "not_found", "No such credential.")
+        return None
+
+
+def test_put_404_on_a_soft_deleted_id_passes_where_get_hides_them_too() -> None:
+    result = run_kit(ALTERNATIVES["deleted ids invisible, PUT included"](), only={"lifecycle"})
+    assert result.exit_code == EXIT_OK, _describe(result)
+    assert result.choices["update of a soft-deleted one"] == "404"
+    assert result.choices["GET of a soft-deleted id"] == "404"
+
+
+def test_put_404_on_a_soft_deleted_id_fails_where_get_shows_them() -> None:
+    result = run_kit(PutOnDeleted404(fake_app()), only={"lifecycle"}, max_examples=3)
+    assert result.exit_code == EXIT_VIOLATIONS, _describe(result)
+    assert any("only when GET hides them too" in f.message for f in result.findings), _describe(
+        result
+    )
+
+
+def test_a_looser_implementation_is_not_accused_of_the_fakes_limits() -> None:
+    """The loose variant takes what only the fake's own rules refuse; the kit saw it
+    do so (a create without a config field the fake requires answered 201) and
+    accused it of nothing."""
+    result = run_kit(
+        ALTERNATIVES["looser than the fake on every open rule"](),
+        only={"secret-non-echo", "schemathesis"},
+        max_examples=3,
+    )
+    assert result.exit_code == EXIT_OK, _describe(result)
+    missing_field = [
+        e
+        for e in result.exchanges
+        if e["method"] == "POST" and "invalid-1" in str(e["request_body"])
+    ]
+    assert [e["status"] for e in missing_field] == [201]
