@@ -31,8 +31,8 @@ serve: $(SERVE_STAMP)
 		$(if $(STATE_FILE),--state-file $(STATE_FILE),)
 
 lint: $(STAMP)
-	$(BIN)/ruff check contracts mockserver tests benchmarks
-	$(BIN)/ruff format --check contracts mockserver tests benchmarks
+	$(BIN)/ruff check contracts mockserver tests benchmarks tools
+	$(BIN)/ruff format --check contracts mockserver tests benchmarks tools
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

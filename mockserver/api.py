@@ -34,7 +34,7 @@ from .httpio import (
     parse_json,
 )
 from .journal import redact_body
-from .profile import InvalidQuery
+from .profile import InvalidQuery, Policy
 from .state import get_state
 from .store import Credential, list_param_errors
 
@@ -56,8 +56,11 @@ def register_routes(app: Flask) -> None:
 # --- rendering ----------------------------------------------------------------------
 
 
-def _envelope(credential: Credential, status: int = 200, where: str = "write") -> Response:
-    rendered = get_state().policy.render(credential.to_json(), where)
+def _envelope(
+    credential: Credential, status: int = 200, where: str = "write", policy: Policy | None = None
+) -> Response:
+    # `policy`: the caller's, when it has one; `get_state()` is a context lookup.
+    rendered = (policy or get_state().policy).render(credential.to_json(), where)
     return json_response({"data": rendered}, status)
 
 
@@ -71,8 +74,9 @@ def requires(scope: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
         @wraps(view)
         def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
             principal = authenticate(get_state().keyring, request.headers)
-            g.workspace = principal.workspace
-            g.principal = principal
+            ctx_g = g._get_current_object()  # one context lookup for both
+            ctx_g.workspace = principal.workspace
+            ctx_g.principal = principal
             require_scope(principal, scope)
             return view(*args, **kwargs)
 
@@ -193,10 +197,12 @@ def create_credential() -> Response:
 @requires(READ_SCOPE)
 def get_credential(cred_id: str) -> Response:
     _query()
+    # The busiest call: the state looked up once (see `_envelope`).
     state = get_state()
+    policy = state.policy
     credential = state.store.get(g.workspace, _cred_id(cred_id))
-    state.policy.visible_by_id(credential.status)
-    return _envelope(credential, where="get")
+    policy.visible_by_id(credential.status)
+    return _envelope(credential, where="get", policy=policy)
 
 
 @api.put("/credentials/<cred_id>")

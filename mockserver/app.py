@@ -25,7 +25,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
@@ -45,7 +45,7 @@ from .errors import (
     PayloadTooLarge,
     UnsupportedMediaType,
 )
-from .httpio import is_api_path, json_response, render_error
+from .httpio import current_request, is_api_path, json_response, render_error
 from .journal import Journal, JournalRecord
 from .journal import in_scope as in_journal_scope
 from .profile import Policy
@@ -114,14 +114,13 @@ def create_app(
         config=config,
     )
 
-    app = Flask("mockserver")
+    app = _App("mockserver")
     app.config["MAX_CONTENT_LENGTH"] = config.max_body_bytes
     # Werkzeug would answer `/api//credentials` with a 308 and an HTML page;
     # an unknown path is a JSON 404 like any other (SPEC §5).
     app.url_map.merge_slashes = False
     app.extensions[EXTENSION_KEY] = state
-    app.before_request(_start_request)
-    app.after_request(_finish_request)
+    _add_bookkeeping(app)
     app.register_error_handler(ApiError, _render_api_error)
     app.register_error_handler(HTTPException, _render_http_exception)
     app.register_error_handler(Exception, _render_unexpected)
@@ -131,42 +130,82 @@ def create_app(
     return app
 
 
+class _App(Flask):
+    """Flask, remembering which hooks and views are plain functions.
+
+    Flask's `ensure_sync` asks `inspect` whether a function is a coroutine
+    function each time it calls one: every hook and the view, on every
+    request (a few µs per API call). The answer never changes for a function,
+    so it is asked once; coroutine functions still go to Flask every time.
+    """
+
+    _SYNC_MEMO_LIMIT = 4096  # functions registered on one app: far fewer
+
+    def __init__(self, import_name: str) -> None:
+        super().__init__(import_name)
+        self._sync_functions: set[Callable[..., Any]] = set()
+
+    def ensure_sync(self, func: Callable[..., Any]) -> Callable[..., Any]:
+        try:
+            if func in self._sync_functions:
+                return func
+        except TypeError:  # an unhashable callable object: Flask decides each time
+            return super().ensure_sync(func)
+        wrapped = super().ensure_sync(func)
+        if wrapped is func and len(self._sync_functions) < self._SYNC_MEMO_LIMIT:
+            self._sync_functions.add(func)
+        return wrapped
+
+
 # --- request bookkeeping ------------------------------------------------------------
 
 
-def _start_request() -> None:
-    # `g` once: every access through Flask's proxy is a context lookup.
-    ctx_g = g._get_current_object()
-    ctx_g.request_id = get_state().new_request_id()
-    ctx_g.started = time.perf_counter()
-    ctx_g.started_wall = time.time()  # formatted only if the request is journaled
+def _add_bookkeeping(app: Flask) -> None:
+    """The core's own hooks: a request id first, the journal entry last.
 
+    Closures over `app` because they run on every request: `get_state(app)`
+    and one lookup each of `g` and `request` cost a fraction of going through
+    Flask's context proxies (`current_app`, `g.x`, `request.x`: a context-
+    variable lookup per access). The state is read per request, never kept:
+    `mockserver.testing` swaps `app.extensions["planasonix"]` after building.
+    """
 
-def _finish_request(response: Response) -> Response:
-    # The attributes as a dict: a missing one costs `g` an AttributeError.
-    ctx_g = vars(g._get_current_object())
-    state = get_state()
-    request_id = ctx_g.get("request_id") or state.new_request_id()
-    response.headers["X-Request-Id"] = request_id
-    method, path = request.method, request.path
-    if ctx_g.get("journal_skip") or not in_journal_scope(method, path):
-        return response  # control-plane calls, preflights, pages: API calls only
-    started = ctx_g.get("started")
-    duration = time.perf_counter() - started if started is not None else 0.0
-    wall = ctx_g.get("started_wall")
-    record = JournalRecord(
-        request_id=request_id,
-        method=method,
-        path=path,
-        status=response.status_code,
-        duration_ms=round(duration * 1000, 3),
-        started_at=_instant(wall) if wall is not None else "",
-        workspace=ctx_g.get("workspace"),
-        query=dict(ctx_g.get("journal_query", {})),
-        body=ctx_g.get("journal_body"),
-    )
-    state.journal.append(record)
-    return response
+    def _start_request() -> None:
+        ctx_g = g._get_current_object()
+        ctx_g.request_id = get_state(app).new_request_id()
+        ctx_g.started = time.perf_counter()
+        ctx_g.started_wall = time.time()  # formatted only if the request is journaled
+
+    def _finish_request(response: Response) -> Response:
+        # The attributes as a dict: a missing one costs `g` an AttributeError.
+        ctx_g = vars(g._get_current_object())
+        state = get_state(app)
+        request_id = ctx_g.get("request_id") or state.new_request_id()
+        response.headers["X-Request-Id"] = request_id
+        current = current_request()
+        method, path = current.method, current.path
+        if ctx_g.get("journal_skip") or not in_journal_scope(method, path):
+            return response  # control-plane calls, preflights, pages: API calls only
+        started = ctx_g.get("started")
+        duration = time.perf_counter() - started if started is not None else 0.0
+        wall = ctx_g.get("started_wall")
+        query = ctx_g.get("journal_query")
+        record = JournalRecord(
+            request_id=request_id,
+            method=method,
+            path=path,
+            status=response.status_code,
+            duration_ms=round(duration * 1000, 3),
+            started_at=_instant(wall) if wall is not None else "",
+            workspace=ctx_g.get("workspace"),
+            query=dict(query) if query else {},
+            body=ctx_g.get("journal_body"),
+        )
+        state.journal.append(record)
+        return response
+
+    app.before_request(_start_request)
+    app.after_request(_finish_request)
 
 
 def _instant(wall: float) -> str:

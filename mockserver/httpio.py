@@ -12,9 +12,9 @@ import json
 import math
 import re
 from collections.abc import Mapping
-from typing import Any, Final
+from typing import Any, Final, cast
 
-from flask import Response, g
+from flask import Request, Response, g, request
 
 from .errors import ApiError, ErrorDetail, InvalidRequest, child_path
 
@@ -25,9 +25,24 @@ SAFE_METHODS: Final = frozenset({"GET", "HEAD", "OPTIONS"})
 """Methods that change nothing: no state to save, no cross-origin guard needed."""
 
 
+def current_request() -> Request:
+    """The request being handled, unwrapped from Flask's `request` proxy.
+
+    For code that runs on every request: each `request.x` through the proxy
+    is a context-variable lookup (~0.6 µs); this is one, then plain reads.
+    """
+    # The proxy is typed as the Request it stands for, so mypy cannot see the
+    # documented `_get_current_object` of werkzeug's LocalProxy.
+    return cast(Request, cast(Any, request)._get_current_object())
+
+
+_API_TREES: Final = tuple(prefix + "/" for prefix in API_PREFIXES)
+
+
 def is_api_path(path: str) -> bool:
     """True for `/api`, `/v1/api` and everything under them; `/apix` is not one."""
-    return any(path == prefix or path.startswith(prefix + "/") for prefix in API_PREFIXES)
+    # Asked several times per request: one startswith over a tuple, no generator.
+    return path.startswith(_API_TREES) or path in API_PREFIXES
 
 
 def unversioned(path: str) -> str:

@@ -26,7 +26,7 @@ from contracts.kit.checks import _create_ok, _expect, _password_body, check_auth
 from contracts.kit.client import Client
 from contracts.kit.context import KitContext
 from contracts.kit.exchange import Exchange, Reply
-from contracts.kit.violations import AUTH_ISOLATION, SCOPES, ContractViolation, KitError
+from contracts.kit.violations import AUTH_ISOLATION, SCOPES, ContractViolation, KitError, NotRun
 
 JSON = Any
 
@@ -95,6 +95,8 @@ def check_auth_everywhere(ctx: KitContext) -> None:
         _expect(AUTH_ISOLATION, reply, {200}, f"list under {way} with the valid key")
     if ctx.settings.read_only:
         return
+    if ctx.second is None or not ctx.second.api_key:
+        ctx.notes.append("isolation between workspaces not checked: no --second-api-key")
     prefix = ctx.sub_prefix("x")
     for way in WAYS:
         _isolation_under(ctx, way, prefix, unknown)
@@ -175,8 +177,10 @@ STATE_REFUSALS = frozenset({"purge of an active credential", "update of a soft-d
 def check_scopes(ctx: KitContext) -> None:
     """A read-only key: reads work, every write route is 403 and changes nothing."""
     reader = ctx.reader
-    if reader is None or ctx.settings.read_only or not reader.api_key:
-        return  # no --read-only-api-key: nothing to check with
+    if ctx.settings.read_only:
+        raise NotRun("--read-only: the kit sends no writes")
+    if reader is None or not reader.api_key:
+        raise NotRun("no --read-only-api-key to check with")
     if reader.list({"limit": 1}).status == 401:
         raise KitError("the read-only API key was rejected (401); check --read-only-api-key")
     prefix = ctx.sub_prefix("r")

@@ -26,6 +26,7 @@ from contracts.kit.runner import (
     Interrupted,
     Runner,
     RunResult,
+    hypothesis_isolated,
     write_junit,
     write_report,
 )
@@ -199,7 +200,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "check-har":
             return check_har(args)
         if args.command in ("learn", "diff"):
-            with _sigterm_raises():
+            # Their sequences draw with Hypothesis too: nothing may land in ./.hypothesis.
+            with _sigterm_raises(), hypothesis_isolated():
                 return learn_command(args) if args.command == "learn" else diff_command(args)
         return run(args)
     except KitError as exc:

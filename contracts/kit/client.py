@@ -99,9 +99,10 @@ class Budget:
             if self.limit is not None:
                 held = 0 if cleanup else self.reserve() + (self.create_cost if may_create else 0)
                 if self.used + 1 + held > self.limit:
+                    # The rest is held back to clean up what the run created.
                     raise BudgetExhausted(
-                        f"request budget of {self.limit} spent ({self.used} used"
-                        + (f", {held} kept for cleanup)" if held else ")")
+                        f"request budget of {self.limit} reached: {self.used} used, "
+                        f"{self.limit - self.used} kept for cleanup"
                     )
             self.used += 1
 

@@ -44,6 +44,8 @@ class KitContext:
     # --read-only-api-key: a key of the same workspace holding only connections:read.
     reader: Client | None = None
     choices: Choices = field(default_factory=Choices)
+    # What the current phase could not check (a missing key, say): shown beside its verdict.
+    notes: list[str] = field(default_factory=list)
     _counter: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     @property

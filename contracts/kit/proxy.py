@@ -10,6 +10,12 @@ first :data:`JUDGE_LIMIT` bytes goes to the judge once the client has it all.
 Judging happens on one worker thread, after the answer is sent: a slow check
 never delays an answer, and the judge sees exchanges in the order they end.
 
+Only requests whose ``Host`` names this machine's loopback (or a name passed
+as ``allowed_hosts``) are forwarded; any other gets a 403 in the API's error
+shape. The proxy rewrites ``Host`` to the upstream, so without this a
+DNS-rebinding page could reach the upstream (the fake's ``/_mock/`` control
+plane included) through it, past the fake's own Host check.
+
 Served by waitress; forwarded with urllib3 (the HTTP engine under
 ``requests``, used directly: one pool, keep-alive to the upstream, one
 connection per worker thread, none of ``requests``' per-call overhead).
@@ -18,6 +24,8 @@ connection per worker thread, none of ``requests``' per-call overhead).
 from __future__ import annotations
 
 import contextlib
+import ipaddress
+import json
 import queue
 import sys
 import threading
@@ -42,6 +50,38 @@ CHUNK = 64 * 1024
 _ENVIRON_HEADERS = {"CONTENT_TYPE": "Content-Type", "CONTENT_LENGTH": "Content-Length"}
 Sink = Callable[[Observed], None]
 StartResponse = Callable[..., Any]
+LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
+
+
+def is_loopback(host: str) -> bool:
+    """`localhost` or a loopback address (`127.0.0.0/8`, `::1`), with or without brackets."""
+    name = host.strip("[]").lower()
+    if name == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
+
+
+def host_name(value: str) -> str:
+    """The name part of a `Host` header value: `[::1]:8081` -> `::1`, `a.b:80` -> `a.b`."""
+    value = value.strip().lower()
+    if value.startswith("["):
+        return value[1 : value.find("]")] if "]" in value else value
+    return value.rpartition(":")[0] if value.count(":") == 1 else value
+
+
+_FORBIDDEN_HOST = json.dumps(
+    {
+        "error": {
+            "code": "forbidden",
+            "message": "This proxy only answers requests for this machine's loopback names "
+            "or the names given with --allow-host.",
+            "request_id": "",
+        }
+    }
+).encode()
 
 
 def _request_headers(environ: dict[str, Any]) -> list[tuple[str, str]]:
@@ -137,6 +177,7 @@ class ProxyApp:
         judge_limit: int = JUDGE_LIMIT,
         pool: int = 8,
         errors: IO[str] | None = None,
+        allowed_hosts: Iterable[str] = (),
     ) -> None:
         parts = urllib.parse.urlsplit(upstream)
         if parts.scheme not in ("http", "https") or not parts.netloc:
@@ -150,8 +191,26 @@ class ProxyApp:
         self.timeout = timeout
         self.judge_limit = judge_limit
         self.errors = errors if errors is not None else sys.stderr
+        self.allowed_hosts = frozenset(host_name(h) for h in allowed_hosts) | LOOPBACK_NAMES
+
+    def _host_allowed(self, environ: dict[str, Any]) -> bool:
+        host = environ.get("HTTP_HOST")
+        if not host:
+            return True  # HTTP/1.0 without Host: no browser sends that
+        name = host_name(host)
+        return name in self.allowed_hosts or is_loopback(name)
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        if not self._host_allowed(environ):
+            # Not forwarded and not judged: the request never reached the API.
+            start_response(
+                "403 Forbidden",
+                [
+                    ("Content-Type", "application/json"),
+                    ("Content-Length", str(len(_FORBIDDEN_HOST))),
+                ],
+            )
+            return [_FORBIDDEN_HOST]
         started = time.time()
         method = environ["REQUEST_METHOD"]
         target = _request_target(environ)
@@ -316,15 +375,15 @@ def watching(
     port: int = 0,
     out: IO[str] | None = None,
     threads: int = 8,
+    allowed_hosts: Iterable[str] = (),
 ) -> Iterator[str]:
     """A proxy in front of ``upstream`` judged by ``judge``, served in the background.
 
     Yields the proxy's URL; on exit every exchange is judged before it returns.
     """
     worker = JudgeWorker(judge, out)
-    server = ProxyServer(
-        ProxyApp(upstream, worker.submit, pool=threads), host=host, port=port, threads=threads
-    )
+    app = ProxyApp(upstream, worker.submit, pool=threads, allowed_hosts=allowed_hosts)
+    server = ProxyServer(app, host=host, port=port, threads=threads)
     try:
         with server.running() as url:
             yield url

@@ -39,6 +39,7 @@ from contracts.kit.violations import (
     ContractViolation,
     Finding,
     KitError,
+    NotRun,
 )
 
 EXIT_OK = 0
@@ -118,7 +119,7 @@ def signals_deferred(on_signal: Callable[[int], None]) -> Iterator[None]:
 @dataclass
 class PhaseResult:
     name: str
-    status: str  # passed | failed | skipped | error
+    status: str  # passed | failed | skipped (budget) | not run (nothing to check with) | error
     requests: int = 0
     seconds: float = 0.0
     note: str = ""
@@ -348,10 +349,13 @@ class Runner:
         before = self.ctx.budget.used
         started = time.monotonic()
         outcome = PhaseResult(name, "passed", first_request=before)
+        self.ctx.notes.clear()
         try:
             phase(self.ctx)
         except BudgetExhausted as exc:
             outcome.status, outcome.note = "skipped", str(exc)
+        except NotRun as exc:
+            outcome.status, outcome.note = "not run", str(exc)
         except ContractViolation as exc:
             outcome.status = "failed"
             result.findings.append(_finding(exc, name))
@@ -386,6 +390,8 @@ class Runner:
                 outcome.status = "failed"
                 result.findings.append(_finding(violation, name))
         finally:
+            if self.ctx.notes and not outcome.note:
+                outcome.note = "; ".join(dict.fromkeys(self.ctx.notes))
             outcome.requests = self.ctx.budget.used - before
             outcome.seconds = time.monotonic() - started
             result.phases.append(outcome)
@@ -528,7 +534,7 @@ def write_junit(result: RunResult, path: str | Path) -> None:
             for finding in found:
                 failure = ET.SubElement(case, "failure", message=finding.message)
                 failure.text = "\n".join([*finding.details, *finding.sequence])
-        elif check in phases and phases[check].status == "skipped":
+        elif check in phases and phases[check].status in ("skipped", "not run"):
             ET.SubElement(case, "skipped", message=phases[check].note or "skipped")
         elif check in phases and phases[check].status == "error":
             ET.SubElement(case, "error", message=phases[check].note or result.error)

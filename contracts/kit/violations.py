@@ -69,6 +69,11 @@ class ContractViolation(AssertionError):
         super().__init__(f"[{check}] {message}")
 
 
+class NotRun(Exception):
+    """A check that has nothing to check with (no --read-only-api-key, say): reported
+    as "not run" with the reason, never as "passed", and no reason for exit code 2."""
+
+
 class KitError(Exception):
     """The kit could not run (exit code 2): bad arguments, unreachable, key rejected, ..."""
 

@@ -43,6 +43,18 @@ def add_commands(commands: Any) -> None:
         metavar="HOST:PORT",
         help=f"where the proxy listens (default {DEFAULT_LISTEN}; port 0 picks a free one)",
     )
+    proxy.add_argument(
+        "--allow-host",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="also answer requests whose Host is NAME (loopback names always are); repeatable",
+    )
+    proxy.add_argument(
+        "--allow-remote",
+        action="store_true",
+        help="allow a --listen address other machines can reach (the proxy has no auth)",
+    )
     proxy.add_argument("--report", metavar="PATH", help="write a JSON report on exit")
     proxy.add_argument("--junitxml", metavar="PATH", help="write a JUnit XML report on exit")
     proxy.add_argument("--threads", type=int, default=8, help="worker threads (default 8)")
@@ -99,13 +111,26 @@ def _sigterm_interrupts() -> Iterator[None]:
 
 
 def proxy(args: argparse.Namespace) -> int:
-    from contracts.kit.proxy import JudgeWorker, ProxyApp, ProxyServer
+    from contracts.kit.proxy import JudgeWorker, ProxyApp, ProxyServer, is_loopback
 
     try:
         host, port = _listen(args.listen)
+        if not is_loopback(host) and not args.allow_remote:
+            # Anyone who can reach the proxy reaches the upstream with the caller's keys
+            # and, for the fake, its /_mock/ control plane: opt in explicitly.
+            raise ValueError(
+                f"refusing to listen on {host}: other machines could reach the upstream "
+                "through it; listen on 127.0.0.1 or pass --allow-remote"
+            )
         judge = Judge()
         worker = JudgeWorker(judge)
-        app = ProxyApp(args.upstream, worker.submit, pool=args.threads, timeout=args.timeout)
+        app = ProxyApp(
+            args.upstream,
+            worker.submit,
+            pool=args.threads,
+            timeout=args.timeout,
+            allowed_hosts=[*args.allow_host, *([] if is_loopback(host) else [host])],
+        )
         server = ProxyServer(app, host, port, threads=args.threads)
     except (ValueError, OSError) as exc:
         print(f"planasonix-contract: {exc}", file=sys.stderr)

@@ -17,6 +17,7 @@ import sys
 import threading
 import time
 from collections.abc import Mapping, Sequence
+from functools import lru_cache
 from pathlib import Path
 from types import FrameType
 from typing import Any, Final, TextIO
@@ -287,10 +288,13 @@ class AccessLog:
 
 def _log_time(moment: float) -> str:
     """`moment` as logging's default `asctime`: local time, milliseconds after a comma."""
-    return (
-        time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(moment))
-        + f",{int(moment % 1 * 1000):03d}"
-    )
+    return _local_second(int(moment)) + f",{int(moment % 1 * 1000):03d}"
+
+
+@lru_cache(maxsize=8)
+def _local_second(second: int) -> str:
+    # Lines come many per second: the local time of each second is formatted once.
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(second))
 
 
 def _stop(signum: int, frame: FrameType | None) -> None:

@@ -205,15 +205,19 @@ def _int_field(body: dict[str, Any], name: str, low: int, high: int) -> int | No
     return value
 
 
+DEFAULT_PATH: Final = "/api/**"
+"""Where a rule without `path` applies: every API call, under `/api` and `/v1/api`."""
+
+
 def parse_rule(body: object, rule_id: str) -> FaultRule:
     """A `FaultRule` from a request body, or InvalidRequest naming the field."""
     body = require_object(body, _FIELDS, summary=_INVALID)
     method = body.get("method", "*")
     if not isinstance(method, str) or (method != "*" and method.upper() not in METHODS):
         raise _bad("method", "must be * or one of " + ", ".join(METHODS))
-    path = body.get("path")
+    path = body.get("path", DEFAULT_PATH)
     if not isinstance(path, str) or not _PATH_RE.fullmatch(path):
-        raise _bad("path", "is required: a path starting with /, visible ASCII, at most 512")
+        raise _bad("path", "must be a path starting with /, visible ASCII, at most 512")
     # A literal API path, or a wildcard first segment (`/*/credentials`, `/**`):
     # anything else (`/apix/...`) could never match a call the rules are asked about.
     if not (is_api_path(path) or path.startswith("/*")):

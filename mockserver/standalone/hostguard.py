@@ -23,10 +23,10 @@ import ipaddress
 from collections.abc import Iterable
 from typing import Final
 
-from flask import Flask, request
+from flask import Flask
 
 from ..errors import Forbidden
-from ..httpio import is_api_path
+from ..httpio import current_request, is_api_path
 
 CONTROL_PREFIX: Final = "/_mock"
 _MAX_HOST_CHARS: Final = 300
@@ -114,9 +114,10 @@ def install(app: Flask, guard: HostGuard) -> HostGuard:
     verdicts: dict[str | None, bool] = {}
 
     def check_host() -> None:
-        if not guard.applies_to(request.path):
+        current = current_request()  # one context lookup, not one per `request.x`
+        if not guard.applies_to(current.path):
             return
-        header = request.environ.get("HTTP_HOST")
+        header = current.environ.get("HTTP_HOST")
         allowed = verdicts.get(header)
         if allowed is None:
             allowed = guard.allows(header)

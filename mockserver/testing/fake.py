@@ -26,6 +26,7 @@ from collections.abc import Iterable, Mapping
 from contextvars import ContextVar
 from datetime import datetime
 from pathlib import Path
+from types import ModuleType
 from typing import TYPE_CHECKING, Any, Final, overload
 
 import requests
@@ -142,6 +143,18 @@ def _frozen_clock(frozen_time: str | datetime) -> ControllableClock:
             "or an aware datetime"
         ) from None
     return clock
+
+
+def import_httpx() -> ModuleType:
+    """httpx, or an ImportError that says which extra brings it (a base install has none)."""
+    try:
+        import httpx
+    except ModuleNotFoundError as error:
+        raise ModuleNotFoundError(
+            "httpx support needs the httpx extra: pip install 'planasonix-credentials-fake[httpx]'",
+            name=error.name,
+        ) from None
+    return httpx
 
 
 class PlanasonixFake:
@@ -270,16 +283,14 @@ class PlanasonixFake:
         return self._session
 
     def httpx_transport(self) -> httpx.WSGITransport:
-        import httpx
-
-        return httpx.WSGITransport(app=self.wsgi)
+        transport: httpx.WSGITransport = import_httpx().WSGITransport(app=self.wsgi)
+        return transport
 
     def httpx_client(self, **kwargs: Any) -> httpx.Client:
         """An `httpx.Client` with `base_url=url`, reaching this fake in-process."""
-        import httpx
-
         kwargs.setdefault("base_url", self.url)
-        return httpx.Client(transport=self.httpx_transport(), **kwargs)
+        client: httpx.Client = import_httpx().Client(transport=self.httpx_transport(), **kwargs)
+        return client
 
     def httpx_async_transport(self) -> httpx.AsyncBaseTransport:
         """An async httpx transport to this fake, for `httpx.AsyncClient(transport=...)`.
@@ -287,16 +298,17 @@ class PlanasonixFake:
         Each request runs in a worker thread, so a fault's delay does not
         block the event loop.
         """
+        import_httpx()  # the transport module needs it: say which extra brings it
         from .async_transport import AsyncWSGITransport
 
         return AsyncWSGITransport(self.wsgi)
 
     def httpx_async_client(self, **kwargs: Any) -> httpx.AsyncClient:
         """An `httpx.AsyncClient` with `base_url=url`, reaching this fake."""
-        import httpx
-
         kwargs.setdefault("base_url", self.url)
-        return httpx.AsyncClient(transport=self.httpx_async_transport(), **kwargs)
+        transport = self.httpx_async_transport()
+        client: httpx.AsyncClient = import_httpx().AsyncClient(transport=transport, **kwargs)
+        return client
 
     def close(self) -> None:
         if self._session is not None:

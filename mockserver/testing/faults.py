@@ -8,20 +8,18 @@ only gives them a Python face:
     fake.faults.add(path="/api/credentials", method="POST", status=429, retry_after=2)
     fake.faults.add(delay_ms=300, times=1)               # slow, then normal
 
-The one difference from the HTTP body: `path` defaults to `/api/**` (every
-API call, under `/api` and `/v1/api`), so the common case is one line.
+As over HTTP, `path` defaults to `/api/**` (every API call, under `/api` and
+`/v1/api`), so the common case is one line.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime
-from typing import Any, Final
+from typing import Any
 
 from ..errors import ApiError, ErrorDetail
 from ..standalone.faults import FaultBook
-
-DEFAULT_PATH: Final = "/api/**"
 
 
 class FaultRuleError(ValueError):
@@ -58,7 +56,7 @@ class Faults:
         rule as `GET /_mock/faults` shows it (`id`, `hits`, `remaining`, ...).
         FaultRuleError, naming the fields, when the rule is invalid.
         """
-        body = {"path": DEFAULT_PATH, **dict(rule or {}), **fields}
+        body = {**dict(rule or {}), **fields}  # no path: parse_rule's DEFAULT_PATH
         try:
             return self.book.add(body).to_json()
         except ApiError as error:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import requests
 
-from .fake import PlanasonixFake
+from .fake import PlanasonixFake, import_httpx
 from .faults import Faults
 
 if TYPE_CHECKING:
@@ -27,14 +27,12 @@ class LiveFake(PlanasonixFake):
         return self._session
 
     def httpx_transport(self) -> httpx.HTTPTransport:  # type: ignore[override]
-        import httpx
-
-        return httpx.HTTPTransport()
+        transport: httpx.HTTPTransport = import_httpx().HTTPTransport()
+        return transport
 
     def httpx_async_transport(self) -> httpx.AsyncBaseTransport:
-        import httpx
-
-        return httpx.AsyncHTTPTransport()
+        transport: httpx.AsyncBaseTransport = import_httpx().AsyncHTTPTransport()
+        return transport
 
 
 class LiveServer:

@@ -29,7 +29,7 @@ from contracts.kit.checks_status import status_problem
 from contracts.kit.cli import main
 from contracts.kit.context import KitContext
 from contracts.kit.exchange import Exchange
-from contracts.kit.runner import Runner
+from contracts.kit.runner import Runner, write_junit
 
 
 @pytest.fixture
@@ -139,3 +139,21 @@ def test_a_rejected_read_only_key_means_the_run_could_not_run() -> None:
         ctx = KitContext.build(url, KEY_A, read_only_api_key="plnx_test_not_a_key")
         result = Runner(ctx, out=io.StringIO(), only={"scopes"}).run()
     assert result.exit_code == 2 and "read-only API key was rejected" in result.error
+
+
+def test_without_the_keys_scopes_is_not_run_and_isolation_says_what_it_left_out(
+    tmp_path: Path,
+) -> None:
+    # Not "passed": a reader of the report must see the checks had nothing to check with.
+    with served(fake_app()) as url:
+        ctx = KitContext.build(url, KEY_A)
+        result = Runner(ctx, out=io.StringIO(), only={"scopes", "auth-isolation"}).run()
+    assert result.exit_code == 0, result.findings
+    phases = {p.name: p for p in result.phases}
+    assert phases["scopes"].status == "not run"
+    assert "--read-only-api-key" in phases["scopes"].note
+    assert phases["auth-isolation"].status == "passed"
+    assert "--second-api-key" in phases["auth-isolation"].note
+    report = tmp_path / "j.xml"
+    write_junit(result, report)
+    assert 'name="scopes"><system-out>' in report.read_text() and "<skipped" in report.read_text()

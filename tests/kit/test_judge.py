@@ -89,6 +89,12 @@ def test_undeclared_status_and_invalid_bodies() -> None:
     assert t.send("GET", "/index.html", 418, None) == []
 
 
+@pytest.mark.parametrize("status", [502, 503, 504])
+def test_a_gateway_error_is_not_the_apis_answer(status: int) -> None:
+    # As in `run`'s status-codes check: the proxy and the kit judge statuses alike.
+    assert Traffic().send("GET", "/api/credentials", status, ERROR) == []
+
+
 def test_request_schema_only_when_the_deployment_accepts_it() -> None:
     t = Traffic()
     bad = {"name": "x", "type": "smtp", "config": {}}

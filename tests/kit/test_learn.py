@@ -8,6 +8,9 @@ answers do not settle is listed, never guessed.
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -90,3 +93,26 @@ def test_the_command_line_writes_a_loadable_profile(
     printed = json.loads(capsys.readouterr().out)
     assert set(printed) >= set(setting_names())
     assert KEY_A not in out.read_text()
+
+
+def test_learn_and_diff_write_nothing_where_they_run(tmp_path: Path) -> None:
+    """Like `run`: no ./.hypothesis (constants cache, Unicode table) or any other file
+    appears in the directory `learn` and `diff` are run from."""
+    workdir = tmp_path / "project"
+    workdir.mkdir()
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    with served(fake_app()) as url:
+        for command in ("learn", "diff"):
+            args = [command, "--base-url", url, "--api-key", KEY_A]
+            completed = subprocess.run(
+                [sys.executable, "-m", "contracts.kit.cli", *args],
+                capture_output=True,
+                text=True,
+                timeout=300,
+                cwd=workdir,
+                env=env,
+                check=False,
+            )
+            assert completed.returncode == EXIT_OK, completed.stderr
+    assert list(workdir.iterdir()) == []

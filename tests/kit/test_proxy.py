@@ -222,6 +222,30 @@ def test_bad_arguments_exit_2(tmp_path: Path) -> None:
 
     assert main(["proxy", "--upstream", "ftp://nowhere", "--listen", "127.0.0.1:0"]) == 2
     assert main(["proxy", "--upstream", "http://127.0.0.1:9", "--listen", "nowhere"]) == 2
+    # An address other machines reach needs an explicit opt-in: the proxy has no auth.
+    assert main(["proxy", "--upstream", "http://127.0.0.1:9", "--listen", "0.0.0.0:0"]) == 2
+
+
+def test_a_foreign_host_is_refused_not_forwarded() -> None:
+    """The proxy rewrites Host to the upstream: without its own check, a DNS-rebinding
+    page could reach the fake's /_mock/ (and the API) through it."""
+    judge = Judge()
+    with (
+        serve_wsgi(fake_app()) as upstream,
+        watching(upstream, judge, allowed_hosts=["dev.example"]) as url,
+    ):
+        port = url.rsplit(":", 1)[1]
+        for path in ("/_mock/state", "/api/credentials"):
+            reply = requests.get(url + path, headers={"Host": f"evil.example:{port}"}, timeout=10)
+            assert reply.status_code == 403 and reply.json()["error"]["code"] == "forbidden"
+        for host in (f"localhost:{port}", f"[::1]:{port}", "dev.example"):
+            reply = requests.get(
+                url + "/api/credentials",
+                headers={"Host": host, "Authorization": f"Bearer {KEY}"},
+                timeout=10,
+            )
+            assert reply.status_code == 200, host
+    assert judge.exchanges == 3
 
 
 def test_an_unreachable_upstream_is_a_502_and_no_verdict() -> None:

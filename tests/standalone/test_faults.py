@@ -89,6 +89,17 @@ def test_any_method_by_default_and_method_is_case_insensitive() -> None:
     assert book.add({"method": "delete", "path": "/api/x", "status": 500}).method == "DELETE"
 
 
+def test_a_rule_without_a_path_applies_to_every_api_call() -> None:
+    # The same default as the fixtures' `fake.faults.add(status=503)`: one rule language.
+    client = make_app().test_client()
+    created = client.post("/_mock/faults", json={"status": 503, "times": 2})
+    assert created.status_code == 201, created.json
+    assert created.json["data"]["path"] == "/api/**"
+    assert client.get("/api/credentials", headers=DEV).status_code == 503
+    assert client.get("/v1/api/credentials", headers=DEV).status_code == 503
+    assert client.get("/api/credentials", headers=DEV).status_code == 200
+
+
 def test_glob_compilation_is_literal_elsewhere() -> None:
     assert compile_path("/api/a.b").match("/api/a.b")
     assert not compile_path("/api/a.b").match("/api/aXb")
@@ -158,7 +169,7 @@ def test_preflights_and_the_control_plane_are_never_faulted() -> None:
 @pytest.mark.parametrize(
     ("body", "field"),
     [
-        ({"method": "POST"}, "path"),
+        ({"path": 5, "status": 503}, "path"),
         ({"path": "api/credentials", "status": 503}, "path"),
         ({"path": "/_mock/reset", "status": 503}, "path"),
         ({"path": "/apix/credentials", "status": 503}, "path"),

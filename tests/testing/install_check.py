@@ -115,6 +115,14 @@ def main() -> int:
         step("planasonix-mock serve --seed demo (outside the checkout)")
         serve_demo(bin_dir, suite)
 
+        step("planasonix-contract without the kit extra names the extra")
+        done = subprocess.run(
+            [str(bin_dir / "planasonix-contract"), "--help"], capture_output=True, text=True
+        )
+        if done.returncode != 2 or "[kit]" not in done.stderr or "Traceback" in done.stderr:
+            raise SystemExit(f"planasonix-contract without [kit]: {done.returncode} {done.stderr}")
+        print("   says: " + done.stderr.strip(), flush=True)
+
         step("pip install '<checkout>[kit]' adds planasonix-contract")
         run(python, "-m", "pip", "install", "--quiet", f"{ROOT}[kit]")
         run(bin_dir / "planasonix-contract", "--help")
