@@ -107,13 +107,35 @@ def parse_time(value: Any) -> datetime | None:
         return None
 
 
+def same_setting(sent: JSON, answered: JSON) -> bool:
+    """``answered`` is the value the kit sent, as a deployment may write it back.
+
+    The docs say a credential keeps its non-secret settings, not that each is
+    echoed byte for byte: a deployment may fold case (a host name) or write an
+    instant with another offset (`+00:00` for `Z`). Those are the same setting;
+    a different host or another instant is not.
+    """
+    if isinstance(sent, str) and isinstance(answered, str):
+        if sent.strip().casefold() == answered.strip().casefold():
+            return True
+        sent_time, answered_time = parse_time(sent), parse_time(answered)
+        return sent_time is not None and answered_time is not None and sent_time == answered_time
+    if isinstance(sent, list) and isinstance(answered, list):
+        return len(sent) == len(answered) and all(map(same_setting, sent, answered))
+    if isinstance(sent, dict) and isinstance(answered, dict):
+        return sent.keys() == answered.keys() and all(
+            same_setting(value, answered[key]) for key, value in sent.items()
+        )
+    return bool(sent == answered)
+
+
 def is_subset(expected: JSON, actual: JSON) -> bool:
-    """Every key of ``expected`` is in ``actual`` with an equal value (deeply)."""
+    """Every key of ``expected`` is in ``actual`` with the same setting (deeply)."""
     if isinstance(expected, dict):
         return isinstance(actual, dict) and all(
             k in actual and is_subset(v, actual[k]) for k, v in expected.items()
         )
-    return bool(expected == actual)
+    return same_setting(expected, actual)
 
 
 @dataclass

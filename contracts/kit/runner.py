@@ -351,7 +351,15 @@ class Runner:
         outcome = PhaseResult(name, "passed", first_request=before)
         self.ctx.notes.clear()
         try:
-            phase(self.ctx)
+            try:
+                phase(self.ctx)
+            except Exception:
+                # A signal already stopped the checks: whatever the phase raised after
+                # it (an assertion on a half-read answer, say) is the interruption's
+                # doing, not a verdict on the deployment, nor a reason to say "error".
+                if self._stop_signal is not None:
+                    raise self._interruption(self._stop_signal) from None
+                raise
         except BudgetExhausted as exc:
             outcome.status, outcome.note = "skipped", str(exc)
         except NotRun as exc:
@@ -425,6 +433,8 @@ class Runner:
         leftovers = ctx.cleanup(stop=stop)
         if self.result.error and not stop() and not ctx.settings.read_only:
             leftovers += self._sweep(stop)
+        if stop() and not ctx.settings.read_only:
+            leftovers = self._left_after_stop(leftovers)
         self.result.leftovers = sorted(set(leftovers))
         if self.result.leftovers:
             self.say(
@@ -435,6 +445,29 @@ class Runner:
                 f"cleanup: remove them with `planasonix-contract cleanup --base-url "
                 f"{ctx.client.base_url} --prefix {ctx.prefix}` (and --api-key)"
             )
+
+    def _left_after_stop(self, known: list[str]) -> list[str]:
+        """What is really left when a signal cut the cleanup short, from the deployment.
+
+        The kit's own list can be wrong both ways: a purge in flight when the
+        signal came may still have finished, and a create interrupted earlier
+        may have been made without the kit reading its answer. One look at the
+        listings (reads only) settles it; an id the listings cannot show (a
+        deployment that hides deleted ones) stays listed unless its GET is 404.
+        """
+        from contracts.kit.cleanup import prefixed
+
+        try:
+            found: set[str] = set()
+            for client in self.ctx.clients():
+                found |= set(prefixed(client, self.ctx.prefix, final=True))
+            hidden = [c for c in known if c not in found]
+            for cred_id in hidden:
+                if self.ctx.client.get(cred_id, final=True, note="cleanup").status != 404:
+                    found.add(cred_id)
+        except Exception:  # no answer (or no budget): what the kit knows is the best list
+            return known
+        return sorted(found)
 
     def _sweep(self, stop: Callable[[], bool]) -> list[str]:
         """Credentials named with the run's prefix that the kit did not see created."""

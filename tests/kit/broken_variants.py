@@ -719,6 +719,34 @@ BROKEN: dict[str, tuple[Callable[[], WsgiApp], str, set[str] | None]] = {
     ),
 }
 
+
+class NormalizesSettings(Middleware):
+    """Valid: writes settings back normalised, consistently: host names in upper case
+    (DNS names ignore case; upper, so the kit's lower-case hosts really change),
+    instants with `+00:00` for `Z`. The docs promise the setting, not its spelling."""
+
+    @staticmethod
+    def _normalise(config: JSON) -> None:
+        if not isinstance(config, dict):
+            return
+        for key, value in list(config.items()):
+            if key == "host" and isinstance(value, str):
+                config[key] = value.upper()
+            elif key == "expires_at" and isinstance(value, str) and value.endswith("Z"):
+                config[key] = value[:-1] + "+00:00"
+            elif isinstance(value, dict):
+                NormalizesSettings._normalise(value)
+
+    def after(self, request: Request, body: JSON, response: Response) -> Response:
+        data = self.json_of(response)
+        inner = data.get("data") if isinstance(data, dict) else None
+        items = inner if isinstance(inner, list) else [inner]
+        for item in items:
+            if isinstance(item, dict):
+                self._normalise(item.get("config"))
+        return self.with_json(response, data) if inner is not None else response
+
+
 ALTERNATIVES: dict[str, Callable[[], WsgiApp]] = {
     "GET deleted is 404": wrap(GetDeleted404),
     "list includes deleted": wrap(ListIncludesDeleted),
@@ -731,6 +759,7 @@ ALTERNATIVES: dict[str, Callable[[], WsgiApp]] = {
     "no deleted_at on get and list": wrap(NoDeletedAt),
     "full metadata on delete and restore": wrap(FullMetadata),
     "page size clamped": wrap(ClampedPages),
+    "settings written back normalised": wrap(NormalizesSettings),
     "other error shape": wrap(OtherErrorShape),
     "deleted name freed": alt(deleted_name_freed=True),
     "update of deleted allowed": alt(update_deleted_allowed=True),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import io
 import json
 import signal
@@ -233,3 +234,45 @@ def test_a_swallowed_interrupt_still_stops_the_checks() -> None:
         result = runner.run()
     assert reached == ["swallowed"]
     assert result.error == "interrupted" and result.exit_code == 2
+
+
+@pytest.mark.parametrize("raised", [AssertionError(), ContractViolation("lifecycle", "half-read")])
+def test_what_a_phase_raises_after_a_signal_is_the_interruption(raised: Exception) -> None:
+    """A Ctrl-C can land mid-request; what the phase then trips over is neither an
+    error of the kit nor a violation of the deployment: the run was interrupted."""
+
+    def phase(ctx: KitContext) -> None:
+        # Swallowed, as a gc callback would; the phase then fails on its own.
+        with contextlib.suppress(KeyboardInterrupt):
+            runner._on_signal(signal.SIGINT)
+        raise raised
+
+    with serve_wsgi(Script([(200, {}, EMPTY)])) as url:
+        ctx = KitContext.build(url, "plnx_live_secretkey")
+        runner = Runner(ctx, out=io.StringIO(), phases=[("lifecycle", phase)])
+        result = runner.run()
+    assert result.error == "interrupted" and result.exit_code == 2
+    assert result.findings == []
+
+
+@pytest.mark.parametrize(
+    ("sent", "answered", "same"),
+    [
+        ("db.example.com", "DB.EXAMPLE.COM", True),
+        ("2030-01-01T00:00:00Z", "2030-01-01T00:00:00+00:00", True),
+        ("2030-01-01T00:00:00Z", "2030-01-01T01:00:00+01:00", True),
+        (["read", "Write"], ["READ", "write"], True),
+        (5432, 5432.0, True),
+        ("db.example.com", "db2.example.com", False),
+        ("2030-01-01T00:00:00Z", "2030-01-01T00:00:01Z", False),
+        (["read"], ["read", "write"], False),
+        (5432, 5433, False),
+        ("5432", 5432, False),
+    ],
+)
+def test_a_setting_written_back_in_another_spelling_is_the_same_setting(
+    sent: object, answered: object, same: bool
+) -> None:
+    from contracts.kit.model import is_subset
+
+    assert is_subset({"config": {"x": sent}}, {"config": {"x": answered}}) is same
