@@ -151,6 +151,36 @@ def redact(type_: str, config: Mapping[str, JSON]) -> dict[str, JSON]:
     return split_secrets(type_, config)[0]
 
 
+def public_only(type_: str | None, config: Mapping[str, JSON], mask: JSON) -> dict[str, JSON]:
+    """``config`` fit to show: its documented public fields, every other value ``mask``.
+
+    An allowlist, unlike :func:`redact`: a misspelled or unknown field may hold
+    a secret too. With ``type_`` None (not known), a field is kept only where it
+    is public for some type and secret for none.
+    """
+    types = [type_] if type_ is not None else list(CREDENTIAL_TYPES)
+    public = set().union(*(public_paths(t) for t in types))
+    if type_ is None:
+        public -= set().union(*(secret_paths(t) for t in types))
+    prefixes = {path[:i] for path in public for i in range(1, len(path))}
+
+    def keep(node: Mapping[str, JSON], prefix: SecretPath) -> dict[str, JSON]:
+        kept: dict[str, JSON] = {}
+        for key, value in node.items():
+            path = (*prefix, key)
+            if path in public:
+                kept[key] = copy.deepcopy(value)
+            elif path in prefixes and isinstance(value, dict):
+                kept[key] = keep(value, path)
+            elif path in prefixes and value is None:
+                kept[key] = None
+            else:
+                kept[str(key)] = mask
+        return kept
+
+    return keep(config, ())
+
+
 def merge_config(public: Mapping[str, JSON], secrets: Mapping[str, JSON]) -> dict[str, JSON]:
     """Inverse of :func:`split_secrets`."""
     merged: dict[str, JSON] = copy.deepcopy(dict(public))

@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -136,28 +136,7 @@ def redact_body(body: object, type_hint: str | None = None) -> Any:
         if keep_name or (key == "type" and value in contracts.CREDENTIAL_TYPES):
             out[key] = value
         elif key == "config" and isinstance(value, dict) and known_type is not None:
-            out[key] = _public_only(known_type, value)
+            out[key] = contracts.public_only(known_type, value, MASK)
         else:
             out[str(key)] = MASK
     return out
-
-
-def _public_only(type_: str, config: Mapping[str, Any]) -> dict[str, Any]:
-    public = set(contracts.public_paths(type_))
-    prefixes = {path[:i] for path in public for i in range(1, len(path))}
-
-    def keep(node: Mapping[str, Any], prefix: tuple[str, ...]) -> dict[str, Any]:
-        kept: dict[str, Any] = {}
-        for key, value in node.items():
-            path = (*prefix, key)
-            if path in public:
-                kept[key] = value
-            elif path in prefixes and isinstance(value, dict):
-                kept[key] = keep(value, path)
-            elif path in prefixes and value is None:
-                kept[key] = None
-            else:
-                kept[key] = MASK
-        return kept
-
-    return keep(config, ())

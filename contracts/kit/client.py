@@ -31,7 +31,7 @@ from contracts.kit.violations import (
     KitError,
     Unsafe,
 )
-from contracts.registry import CREDENTIAL_TYPES, redact, validate_response
+from contracts.registry import CREDENTIAL_TYPES, public_only, validate_response
 
 JSON = Any
 MASK = "***"
@@ -483,7 +483,9 @@ def _without_secret_fields(body: Any) -> Any:
     if isinstance(body, dict):
         out = {key: _without_secret_fields(value) for key, value in body.items()}
         type_, config = body.get("type"), body.get("config")
-        if type_ in CREDENTIAL_TYPES and isinstance(config, dict):
-            out["config"] = redact(type_, config)
+        if isinstance(config, dict):
+            # Allowlist, and every type's secrets when the item names no known type.
+            known = type_ if type_ in CREDENTIAL_TYPES else None
+            out["config"] = public_only(known, config, "***")
         return out
     return body

@@ -804,21 +804,26 @@ def run_diff(
 
 def add_diff_command(commands: Any) -> None:
     """``planasonix-contract diff``: the sub-command's options."""
-    import os
-
     diff = commands.add_parser(
         "diff",
         help="run one call sequence against a deployment and the fake; report divergences",
         description="Exit codes: 0 no divergence, 1 divergences found, 2 could not run.",
     )
-    diff.add_argument("--base-url", required=True, help="deployment root")
-    diff.add_argument("--api-key", default=os.environ.get("PLANASONIX_API_KEY"), help="API key")
+    add_sequence_arguments(diff)
     diff.add_argument("--profile", metavar="FILE", help="the fake's profile (default: its own)")
-    diff.add_argument("--seed", type=int, default=DEFAULT_SEED, help="sequence seed (replayable)")
     diff.add_argument("--junitxml", metavar="PATH", help="write a JUnit XML report")
     diff.add_argument("--report", metavar="PATH", help="write a JSON report")
-    diff.add_argument("--max-requests", type=int, default=None, help="request budget")
-    diff.add_argument("--timeout", type=float, default=30.0, help="seconds per request")
+
+
+def add_sequence_arguments(parser: Any) -> None:
+    """What `learn` and `diff` both take: the deployment, and the seeded call sequence."""
+    import os
+
+    parser.add_argument("--base-url", required=True, help="deployment root")
+    parser.add_argument("--api-key", default=os.environ.get("PLANASONIX_API_KEY"), help="API key")
+    parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="sequence seed (replayable)")
+    parser.add_argument("--max-requests", type=int, default=None, help="request budget")
+    parser.add_argument("--timeout", type=float, default=30.0, help="seconds per request")
 
 
 def diff_command(args: Any) -> int:

@@ -43,7 +43,13 @@ from contracts.kit.lifecycle_watch import LifecycleWatch
 from contracts.kit.traffic import Observed, is_json
 from contracts.kit.violations import LIFECYCLE, RESPONSE_SCHEMA, SECRET_NON_ECHO
 from contracts.openapi import openapi_document
-from contracts.registry import CREDENTIAL_TYPES, schema_documents, split_secrets, validate_response
+from contracts.registry import (
+    CREDENTIAL_TYPES,
+    public_only,
+    schema_documents,
+    split_secrets,
+    validate_response,
+)
 
 JSON = Any
 REQUEST_SCHEMA = "request-schema"
@@ -165,11 +171,14 @@ class SecretMemory:
         config = body.get("config")
         if not isinstance(config, dict):
             return
+        known = type_ if type_ in CREDENTIAL_TYPES else None
+        # Public: only what is public for the type, or, with the type unknown (an
+        # update of a credential created elsewhere), public for some type and
+        # secret for none: a value must never be blanked as "public" and its echo missed.
+        self._public(*_strings(public_only(known, config, None)))
         secret_values: set[str] = set()
-        for each in [type_] if type_ in CREDENTIAL_TYPES else list(CREDENTIAL_TYPES):
-            public, secrets = split_secrets(each, config)
-            self._public(*_strings(public))
-            secret_values.update(_strings(secrets))
+        for each in [known] if known is not None else list(CREDENTIAL_TYPES):
+            secret_values.update(_strings(split_secrets(each, config)[1]))
         for value in secret_values:
             if len(value) < MIN_SECRET_LENGTH:
                 self.short_skipped += 1

@@ -26,6 +26,7 @@ from contracts.kit.diff import (
     Sequence,
     Side,
     Step,
+    add_sequence_arguments,
     build_sequence,
     preflight,
 )
@@ -253,7 +254,6 @@ def _consistent(settings: dict[str, JSON]) -> None:
 
 def add_learn_command(commands: Any) -> None:
     """``planasonix-contract learn``: the sub-command's options."""
-    import os
 
     learn = commands.add_parser(
         "learn",
@@ -261,12 +261,8 @@ def add_learn_command(commands: Any) -> None:
         description="Exit codes: 0 learned, 1 the deployment broke a documented rule "
         "(the profile is still written), 2 could not run.",
     )
-    learn.add_argument("--base-url", required=True, help="deployment root")
-    learn.add_argument("--api-key", default=os.environ.get("PLANASONIX_API_KEY"), help="API key")
+    add_sequence_arguments(learn)
     learn.add_argument("--output", metavar="PROFILE.json", help="write here (default: stdout)")
-    learn.add_argument("--seed", type=int, default=DEFAULT_SEED, help="sequence seed")
-    learn.add_argument("--max-requests", type=int, default=None, help="request budget")
-    learn.add_argument("--timeout", type=float, default=30.0, help="seconds per request")
 
 
 def learn_command(args: Any) -> int:

@@ -31,6 +31,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from contracts.kit.model import is_subset
 from contracts.registry import CREDENTIAL_TYPES, redact
 
 JSON = Any
@@ -52,14 +53,6 @@ class Tracked:
     purged: float | None = None
     before_delete: dict[str, JSON] | None = None
     await_restored: dict[str, JSON] | None = None  # compare the next active view with this
-
-
-def _is_subset(expected: JSON, actual: JSON) -> bool:
-    if isinstance(expected, dict):
-        return isinstance(actual, dict) and all(
-            k in actual and _is_subset(v, actual[k]) for k, v in expected.items()
-        )
-    return bool(expected == actual)
 
 
 def _full_view(data: JSON) -> dict[str, JSON] | None:
@@ -277,7 +270,7 @@ class LifecycleWatch:
             if key != "config" and key in after and after[key] != value
         ]
         lost += [key for key in before if key != "config" and key not in after]
-        if not _is_subset(before.get("config", {}), after.get("config")):
+        if not is_subset(before.get("config", {}), after.get("config")):
             lost.append("config")
         if lost:
             report(

@@ -45,11 +45,19 @@ ALTERNATIVES: dict[str, tuple[str, ...]] = {
     "purge of an active one": ("200", "409"),
     # 404 only where soft-deleted ids are invisible to GET too (see Model.on_update).
     "update of a soft-deleted one": ("409", "200", "404"),
+    # Per status: a deployment may leave out null fields, so `deleted_at` shows on
+    # deleted credentials only; present or absent is then held for each status apart.
     "deleted_at on get": ("present", "absent"),
     "deleted_at on list": ("present", "absent"),
+    "deleted_at on get of a deleted one": ("present", "absent"),
+    "deleted_at on list of a deleted one": ("present", "absent"),
     "validation failure status": ("400", "422"),
     "page size over the maximum": ("400", "clamped"),
 }
+
+
+def _deleted_at_situation(where: str, cred: Cred) -> str:
+    return f"deleted_at on {where}" + (" of a deleted one" if cred.status == DELETED else "")
 
 
 @dataclass
@@ -333,7 +341,9 @@ class Model:
             self._unexpected("get of an active credential", reply, "200")
         view = self._view(reply, "get")
         self.choices.hold(
-            "deleted_at on get", "present" if "deleted_at" in view else "absent", reply.exchange
+            _deleted_at_situation("get", cred),
+            "present" if "deleted_at" in view else "absent",
+            reply.exchange,
         )
         self._compare(cred, view, reply, "get")
 
@@ -524,7 +534,7 @@ class Model:
             if item is None:
                 continue
             self.choices.hold(
-                "deleted_at on list",
+                _deleted_at_situation("list", cred),
                 "present" if "deleted_at" in item else "absent",
                 reply.exchange if reply else None,
             )

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from contracts.registry import CREDENTIAL_TYPES, secret_paths
+from contracts.registry import CREDENTIAL_TYPES, public_only
 
 JSON = Any
 MASK = "***"
@@ -162,24 +162,23 @@ def is_json(value: JSON) -> bool:
 
 
 def masked_body(body: bytes) -> str:
-    """A request body fit to print: every field that is secret in any type replaced.
+    """A request body fit to print: only what the schemas document as public is shown.
 
-    A body that is not a JSON object is withheld whole: nothing says where in
-    it a secret would sit.
+    An allowlist (``contracts.public_only``): a misspelled or unknown field may
+    hold a secret as well as a documented secret field does. A body that is
+    not a JSON object is withheld whole: nothing says where in it a secret sits.
     """
     data = _json(body)
     if not isinstance(data, dict):
         return f"<{len(body)} bytes withheld>"
-    config = data.get("config")
-    if isinstance(config, dict):
-        types = [data["type"]] if data.get("type") in CREDENTIAL_TYPES else CREDENTIAL_TYPES
-        config = json.loads(json.dumps(config))
-        for type_ in types:
-            for path in secret_paths(type_):
-                node = config
-                for part in path[:-1]:
-                    node = node.get(part) if isinstance(node, dict) else None
-                if isinstance(node, dict) and path[-1] in node:
-                    node[path[-1]] = MASK
-        data = {**data, "config": config}
+    type_ = data.get("type") if data.get("type") in CREDENTIAL_TYPES else None
+    shown: dict[str, JSON] = {}
+    for key, value in data.items():
+        if key == "config" and isinstance(value, dict):
+            shown[key] = public_only(type_, value, MASK)
+        elif (key == "name" and isinstance(value, str)) or (key == "type" and type_ is not None):
+            shown[key] = value
+        else:
+            shown[str(key)] = MASK
+    data = shown
     return json.dumps(data, separators=(",", ":"))

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from .live import LiveFake, LiveServer
     from .transports import WSGIAdapter, WSGIResult, call_wsgi
 
+# Where each public name lives; kept in step with __all__ by tests/testing/test_package.py.
 _EXPORTS = {
     "IN_PROCESS_URL": ".fake",
     "PUBLIC_HOST": ".fake",
@@ -57,8 +58,6 @@ __all__ = [
     "call_wsgi",
     "host_pattern",
 ]
-
-# Where each public name lives; kept in step with __all__ by tests/testing/test_package.py.
 
 
 def __getattr__(name: str) -> Any:

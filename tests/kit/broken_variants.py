@@ -292,6 +292,15 @@ class Validation422(Middleware):
         return response
 
 
+class Validation422TypeChange400(Validation422):
+    """Valid: 422 for invalid bodies, but 400 for an update that changes the type,
+    which SPEC.md §3 names on its own ("type cannot change (400)")."""
+
+    def after(self, request: Request, body: JSON, response: Response) -> Response:
+        type_change = request.method == "PUT" and isinstance(body, dict) and "type" in body
+        return response if type_change else super().after(request, body, response)
+
+
 def _views(data: JSON) -> Iterator[dict[str, JSON]]:
     inner = data.get("data") if isinstance(data, dict) else None
     for item in inner if isinstance(inner, list) else [inner]:
@@ -320,6 +329,19 @@ class NoDeletedAt(Middleware):
         data = self.json_of(response)
         for view in _views(data):
             view.pop("deleted_at", None)
+        return self.with_json(response, data) if data is not None else response
+
+
+class NullsLeftOut(Middleware):
+    """Valid: a view leaves out null fields, so `deleted_at` shows only once set."""
+
+    def after(self, request: Request, body: JSON, response: Response) -> Response:
+        if request.method != "GET":
+            return response
+        data = self.json_of(response)
+        for view in _views(data):
+            if view.get("deleted_at", "") is None:
+                del view["deleted_at"]
         return self.with_json(response, data) if data is not None else response
 
 
@@ -755,8 +777,10 @@ ALTERNATIVES: dict[str, Callable[[], WsgiApp]] = {
     "purge of active is 409": wrap(StateConflicts, delete=False, restore=False, purge=True),
     "create answers 200": wrap(Create200),
     "validation is 422": wrap(Validation422),
+    "validation is 422, a type change 400": wrap(Validation422TypeChange400),
     "extra non-secret fields": wrap(ExtraFields),
     "no deleted_at on get and list": wrap(NoDeletedAt),
+    "deleted_at only once set": wrap(NullsLeftOut),
     "full metadata on delete and restore": wrap(FullMetadata),
     "page size clamped": wrap(ClampedPages),
     "settings written back normalised": wrap(NormalizesSettings),

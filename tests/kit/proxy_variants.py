@@ -8,17 +8,14 @@ credentials, and sends one invalid create that carries a secret.
 
 from __future__ import annotations
 
-import io
 import json
 import secrets
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import requests
-from werkzeug.test import Client as WsgiClient
+from broken_variants import Middleware, _secret_values
 from werkzeug.wrappers import Request, Response
-
-import contracts
 
 KEY = "plnx_test_proxy_a"
 KEYS = {KEY: "ws_proxy_a"}
@@ -32,53 +29,14 @@ def fake_app() -> WsgiApp:
     return create_app(keys=KEYS)
 
 
-def _secrets_of(body: JSON) -> list[str]:
-    if not isinstance(body, dict) or not isinstance(body.get("config"), dict):
-        return []
-    out: list[str] = []
-    for type_ in contracts.CREDENTIAL_TYPES:
-        _, found = contracts.split_secrets(type_, body["config"])
-        out += [v for v in found.values() if isinstance(v, str) and v not in out]
-    return out
-
-
 def _segments(path: str) -> list[str]:
     idx = path.find("/credentials")
     return [p for p in path[idx + len("/credentials") :].split("/") if p] if idx >= 0 else []
 
 
-class Variant:
-    """Pass-through; subclasses rewrite the answer in ``after``."""
-
-    def __init__(self, app: WsgiApp) -> None:
-        self.app = app
-        self.inner = WsgiClient(app)
-        self.seen_secrets: list[str] = []
-
-    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
-        raw = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
-        environ["wsgi.input"] = io.BytesIO(raw)
-        request = Request(environ)
-        try:
-            body = json.loads(raw) if raw else None
-        except ValueError:
-            body = None
-        self.seen_secrets += _secrets_of(body)
-        self.before(request)
-        environ["wsgi.input"] = io.BytesIO(raw)
-        response = Response.from_app(self.app, environ, buffered=True)
-        return self.after(request, body, response)(environ, start_response)
-
-    def before(self, request: Request) -> None:
-        return None
-
-    def after(self, request: Request, body: JSON, response: Response) -> Response:
-        return response
-
-    @staticmethod
-    def rewrite(response: Response, body: JSON) -> Response:
-        response.set_data(json.dumps(body))
-        return response
+# The variants are broken_variants' pass-through middleware (it records the
+# secrets every request carried in ``secrets``), with their own rewrites.
+Variant = Middleware
 
 
 class LeakOnPageTwo(Variant):
@@ -87,9 +45,9 @@ class LeakOnPageTwo(Variant):
     def after(self, request: Request, body: JSON, response: Response) -> Response:
         data = json.loads(response.get_data() or b"null")
         paged = "cursor" in request.args and isinstance(data, dict) and data.get("data")
-        if paged and self.seen_secrets:
-            data["data"][0]["debug"] = self.seen_secrets[0]
-            return self.rewrite(response, data)
+        if paged and self.secrets:
+            data["data"][0]["debug"] = self.secrets[0]
+            return self.with_json(response, data)
         return response
 
 
@@ -97,11 +55,11 @@ class LeakInError(Variant):
     """A refused request's error message quotes the secret it carried."""
 
     def after(self, request: Request, body: JSON, response: Response) -> Response:
-        sent = _secrets_of(body)
+        sent = _secret_values(body)
         if response.status_code >= 400 and sent:
             data = json.loads(response.get_data())
             data["error"]["message"] += f" (got {sent[0]})"
-            return self.rewrite(response, data)
+            return self.with_json(response, data)
         return response
 
 
@@ -123,7 +81,7 @@ class RestoreLosesConfig(Variant):
         for item in items:
             if item.get("id") in self.restored:
                 item["config"] = {}
-        return self.rewrite(response, data)
+        return self.with_json(response, data)
 
 
 class PurgeLeavesReadable(Variant):
@@ -133,7 +91,7 @@ class PurgeLeavesReadable(Variant):
         super().__init__(app)
         self.ghosts: dict[str, bytes] = {}
 
-    def before(self, request: Request) -> None:
+    def before(self, request: Request, body: JSON, environ: dict[str, Any]) -> Response | None:
         parts = _segments(request.path)
         if request.method == "DELETE" and parts[1:] == ["permanent"]:
             found = self.inner.get(
@@ -142,6 +100,7 @@ class PurgeLeavesReadable(Variant):
             )
             if found.status_code == 200:
                 self.ghosts[parts[0]] = found.get_data()
+        return None
 
     def after(self, request: Request, body: JSON, response: Response) -> Response:
         parts = _segments(request.path)

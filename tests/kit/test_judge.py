@@ -103,6 +103,16 @@ def test_request_schema_only_when_the_deployment_accepts_it() -> None:
     assert got == ["request-schema: create with an undocumented type was accepted"]
 
 
+def test_a_secret_of_a_credential_created_elsewhere_is_remembered() -> None:
+    """An update of a credential the proxy never saw created: its type is unknown.
+    `key` is secret for api_key and no public field of any type, so its echo counts."""
+    t = Traffic()
+    secret = "k3y-Value-Zq9xW2vB7nL4-unseen"
+    assert t.send("PUT", "/api/credentials/cred_z", 404, ERROR, {"config": {"key": secret}}) == []
+    leak = one({**view("cred_a"), "hint": secret})
+    assert t.send("GET", "/api/credentials/cred_a", 200, leak)[0].startswith("secret-non-echo")
+
+
 def test_secrets_in_any_encoding_and_short_ones_skipped() -> None:
     t = Traffic()
     secret = "s3cr3t-Value-Zq9xW2vB7nL4"
@@ -289,3 +299,19 @@ def test_every_spec_alternative_is_accepted(alternative: str) -> None:
         assert t.send("POST", "/api/credentials/cred_a/restore", 200, one(RESTORED)) == []
         assert t.send("GET", "/api/credentials/cred_a", 200, one(view("cred_a"))) == []
     assert t.judge.violations == []
+
+
+def test_printed_bodies_show_only_documented_public_fields() -> None:
+    """An allowlist: a misspelled secret field, a top-level one, or a config that is
+    not an object is masked, not printed."""
+    from contracts.kit.traffic import masked_body
+
+    secrets_ = [f"CANARY-{n}-Zq9xW2vB7nL4" for n in range(5)]
+    bodies = [
+        {"name": "n", "type": "password", "config": {"username": "u", "passwd": secrets_[0]}},
+        {"name": "n", "config": json.dumps({"password": secrets_[1]}), "password": secrets_[2]},
+        {"config": {"host": "h", "key": secrets_[3], "ssh_tunnel": {"passphrase": secrets_[4]}}},
+    ]
+    printed = " ".join(masked_body(json.dumps(b).encode()) for b in bodies)
+    assert not any(s in printed for s in secrets_), printed
+    assert '"username":"u"' in printed and '"host":"h"' in printed

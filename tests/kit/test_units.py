@@ -276,3 +276,12 @@ def test_a_setting_written_back_in_another_spelling_is_the_same_setting(
     from contracts.kit.model import is_subset
 
     assert is_subset({"config": {"x": sent}}, {"config": {"x": answered}}) is same
+
+
+def test_recorded_bodies_keep_no_secret_of_an_item_without_a_known_type() -> None:
+    from contracts.kit.client import _without_secret_fields
+
+    real = "REAL-secret-of-another-credential"
+    body = {"data": [{"id": "cred_x", "config": {"password": real, "host": "h"}}]}
+    kept = _without_secret_fields(body)
+    assert real not in json.dumps(kept) and kept["data"][0]["config"]["host"] == "h"

@@ -71,6 +71,7 @@ def test_the_kit_learns_each_alternative() -> None:
         "update of a soft-deleted one": "200",
         "deleted_at on get": "present",
         "deleted_at on list": "present",
+        "deleted_at on list of a deleted one": "present",
         "validation failure status": "422",
         "page size over the maximum": "clamped",
     }
