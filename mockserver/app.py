@@ -46,7 +46,7 @@ from .errors import (
     UnsupportedMediaType,
 )
 from .httpio import current_request, is_api_path, json_response, render_error
-from .journal import Journal, JournalRecord
+from .journal import NO_QUERY, Journal, JournalRecord
 from .journal import in_scope as in_journal_scope
 from .profile import Policy
 from .state import EXTENSION_KEY, FakeConfig, FakeState, get_state, new_state
@@ -142,7 +142,9 @@ class _App(Flask):
     _SYNC_MEMO_LIMIT = 4096  # functions registered on one app: far fewer
 
     def __init__(self, import_name: str) -> None:
-        super().__init__(import_name)
+        # No `/static/<path>` route: the fake serves no such folder, and every
+        # rule is one more for each request's URL matching to pass.
+        super().__init__(import_name, static_folder=None)
         self._sync_functions: set[Callable[..., Any]] = set()
 
     def ensure_sync(self, func: Callable[..., Any]) -> Callable[..., Any]:
@@ -171,10 +173,12 @@ def _add_bookkeeping(app: Flask) -> None:
     """
 
     def _start_request() -> None:
-        ctx_g = g._get_current_object()
-        ctx_g.request_id = get_state(app).new_request_id()
-        ctx_g.started = time.perf_counter()
-        ctx_g.started_wall = time.time()  # formatted only if the request is journaled
+        # One update of `g`'s namespace: `g.x = ...` is a Python call per name.
+        vars(g._get_current_object()).update(
+            request_id=get_state(app).new_request_id(),
+            started=time.perf_counter(),
+            started_wall=time.time(),  # formatted only if the request is journaled
+        )
 
     def _finish_request(response: Response) -> Response:
         # The attributes as a dict: a missing one costs `g` an AttributeError.
@@ -198,7 +202,7 @@ def _add_bookkeeping(app: Flask) -> None:
             duration_ms=round(duration * 1000, 3),
             started_at=_instant(wall) if wall is not None else "",
             workspace=ctx_g.get("workspace"),
-            query=dict(query) if query else {},
+            query=dict(query) if query else NO_QUERY,
             body=ctx_g.get("journal_body"),
         )
         state.journal.append(record)

@@ -11,9 +11,9 @@ import hashlib
 import hmac
 import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from .errors import Forbidden, Unauthorized
 
@@ -181,6 +181,24 @@ def extract_key(headers: HeaderLookup) -> str:
     if bearer is not None:
         return bearer
     raise Unauthorized("A valid API key is required.")
+
+
+class EnvironHeaders:
+    """The headers auth reads, straight from a WSGI environ (`HTTP_*` entries).
+
+    Every API call asks for both key headers, and one is nearly always
+    missing: Werkzeug's `request.headers.get` answers a miss by raising and
+    catching a KeyError, a plain dict lookup does not.
+    """
+
+    __slots__ = ("_environ",)
+
+    def __init__(self, environ: Mapping[str, Any]) -> None:
+        self._environ = environ
+
+    def get(self, key: str, /) -> str | None:
+        value = self._environ.get("HTTP_" + key.upper().replace("-", "_"))
+        return value if isinstance(value, str) else None
 
 
 def authenticate(keyring: Keyring, headers: HeaderLookup) -> Principal:

@@ -16,9 +16,9 @@ from __future__ import annotations
 import logging
 import threading
 from collections import deque
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Callable, Mapping
+from types import MappingProxyType
+from typing import Any, NamedTuple
 
 import contracts
 
@@ -38,9 +38,16 @@ def in_scope(method: str, path: str) -> bool:
     return method != "OPTIONS" and is_api_path(path)
 
 
-@dataclass(frozen=True)
-class JournalRecord:
-    """One request as the journal keeps it: no raw body, no headers, no key."""
+# Shared by every record without a query: read-only, so no record can change another's.
+NO_QUERY: Mapping[str, str] = MappingProxyType({})
+
+
+class JournalRecord(NamedTuple):
+    """One request as the journal keeps it: no raw body, no headers, no key.
+
+    Immutable, and a named tuple rather than a frozen dataclass: one is made
+    per request, and a tuple is built in a fraction of the time.
+    """
 
     request_id: str
     method: str
@@ -49,7 +56,7 @@ class JournalRecord:
     duration_ms: float
     started_at: str
     workspace: str | None = None
-    query: dict[str, str] = field(default_factory=dict)
+    query: Mapping[str, str] = NO_QUERY
     body: Any = None
 
     def to_json(self) -> dict[str, Any]:

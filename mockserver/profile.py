@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Final
 
 from contracts.profile import DEFAULT_PROFILE, Profile, ProfileError, load_profile
@@ -85,15 +86,30 @@ class Policy:
         if status == "deleted" and self.profile.get_deleted == "not_found":
             raise CredentialNotFound()
 
+    def _deleted_at(self, where: str) -> str:
+        profile = self.profile
+        if where == "get":
+            return profile.deleted_at_on_get
+        return profile.deleted_at_on_list if where == "list" else "present"
+
+    @cached_property
+    def _as_stored(self) -> frozenset[str]:
+        # Asked on every GET; the profile never changes, so it is worked out once.
+        profile = self.profile
+        if profile.created_by != "shown" or profile.extra_fields:
+            return frozenset()
+        return frozenset(w for w in ("get", "list", "write") if self._deleted_at(w) == "present")
+
+    def renders_as_stored(self, where: str) -> bool:
+        """True when `render(body, where)` is `body` itself: the fake's own shape."""
+        return where in self._as_stored
+
     def render(self, body: JSONObject, where: str) -> JSONObject:
         """A credential as `where` (get, list, write) shows it."""
+        if self.renders_as_stored(where):
+            return body  # lists of 200 pay nothing
         profile = self.profile
-        deleted_at = {
-            "get": profile.deleted_at_on_get,
-            "list": profile.deleted_at_on_list,
-        }.get(where, "present")
-        if deleted_at == "present" and profile.created_by == "shown" and not profile.extra_fields:
-            return body  # the fake's own shape: lists of 200 pay nothing
+        deleted_at = self._deleted_at(where)
         body = dict(body)
         if profile.created_by == "omitted":
             body.pop("created_by", None)

@@ -11,7 +11,7 @@ import os
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Final
+from typing import Any, Final
 
 from flask import Flask, current_app
 
@@ -85,9 +85,17 @@ def new_state(
     )
 
 
+def _current_app() -> Flask:
+    proxy: Any = current_app  # typed as the Flask it stands for; the method is LocalProxy's
+    app: Flask = proxy._get_current_object()
+    return app
+
+
 def get_state(app: Flask | None = None) -> FakeState:
     """The `FakeState` of `app` (default: the app handling the current request)."""
-    target = app if app is not None else current_app
+    # Unwrapped once: every attribute read through the `current_app` proxy is
+    # a context lookup, and the routes ask for the state on every request.
+    target = app if app is not None else _current_app()
     state = target.extensions[EXTENSION_KEY]
     assert isinstance(state, FakeState)
     return state

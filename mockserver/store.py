@@ -30,6 +30,7 @@ from sortedcontainers import SortedList
 import contracts
 from contracts.registry import schema_documents
 
+from . import jsontext
 from .auth import USER_ID_RULE, valid_user_id
 from .clock import Clock, format_timestamp, normalize, system_clock
 from .errors import (
@@ -163,7 +164,7 @@ class Page:
     limit: int
 
 
-@dataclass
+@dataclass(init=False)
 class _Record:
     """The stored, mutable form of a credential. Only the store touches it."""
 
@@ -178,10 +179,59 @@ class _Record:
     created_by: str | None
     public: JSONObject
     secrets: SecretBox = field(repr=False)
+    # `to_json()` of the snapshot, encoded: made on the first read and dropped
+    # by any assignment to the record (`__setattr__`), so a GET by id, the
+    # busiest call, neither copies nor encodes a credential that has not
+    # changed. Metadata only, like the snapshot it is made from.
+    _json: str | None = field(default=None, init=False, repr=False, compare=False)
+
+    def __init__(
+        self,
+        *,
+        id: str,
+        workspace: str,
+        name: str,
+        type: str,
+        status: str,
+        created_at: datetime,
+        updated_at: datetime,
+        deleted_at: datetime | None,
+        created_by: str | None,
+        public: JSONObject,
+        secrets: SecretBox,
+    ) -> None:
+        # One update of the namespace: a plain assignment per field would run
+        # `__setattr__` below eleven times for every credential created.
+        vars(self).update(
+            id=id,
+            workspace=workspace,
+            name=name,
+            type=type,
+            status=status,
+            created_at=created_at,
+            updated_at=updated_at,
+            deleted_at=deleted_at,
+            created_by=created_by,
+            public=public,
+            secrets=secrets,
+            _json=None,
+        )
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        object.__setattr__(self, name, value)
+        if name != "_json":
+            object.__setattr__(self, "_json", None)
 
     @property
     def sort_key(self) -> SortKey:
         return _sort_key(self.created_at, self.id)
+
+    def json_text(self) -> str:
+        text = self._json
+        if text is None:
+            text = jsontext.encode(self.snapshot().to_json())
+            self._json = text
+        return text
 
     def snapshot(self) -> Credential:
         return Credential(
@@ -283,6 +333,16 @@ class CredentialStore:
         """The credential, active or soft-deleted; CredentialNotFound otherwise."""
         with self._lock:
             return self._find(workspace, cred_id).snapshot()
+
+    def get_json(self, workspace: str, cred_id: str) -> tuple[str, str]:
+        """`get`'s status, and its `to_json()` as the fake's JSON text (`mockserver.jsontext`).
+
+        The text is kept with the credential until it next changes, so
+        reading the same credential again copies and encodes nothing.
+        """
+        with self._lock:
+            record = self._find(workspace, cred_id)
+            return record.status, record.json_text()
 
     def secrets_of(self, workspace: str, cred_id: str) -> SecretBox:
         """The stored secrets, for tests and tooling; never rendered by the API."""

@@ -12,7 +12,9 @@ each probe here runs under all four combinations:
 - isolation (``--second-api-key``): every route on this workspace's ids
   answers 404 to the other workspace's key, from a state where the call would
   change something (update and delete of an active credential, restore,
-  update and purge of a soft-deleted one), and changes nothing.
+  update and purge of a soft-deleted one), and changes nothing. A second key
+  without `connections:write` gets 403 on every write whatever the id, which
+  tells nothing apart; its writes are then held to "changes nothing" alone.
 """
 
 from __future__ import annotations
@@ -22,7 +24,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from contracts.kit.checks import _create_ok, _expect, _password_body, check_auth_isolation
+from contracts.kit.checks import (
+    SECOND_KEY_READ_ONLY,
+    _create_ok,
+    _expect,
+    _password_body,
+    check_auth_isolation,
+    refused_any_write,
+)
 from contracts.kit.client import Client
 from contracts.kit.context import KitContext
 from contracts.kit.exchange import Exchange, Reply
@@ -155,8 +164,15 @@ def _isolation_under(ctx: KitContext, way: Way, prefix: str, unknown: str) -> No
         _expect(AUTH_ISOLATION, call(unknown), {401}, f"{what} under {way} with an unknown key")
     other = ctx.second
     if other is not None and other.api_key:
+        cannot_write: bool | None = None  # asked on the first 403
         for what, call in calls[:-1]:
             reply = call(other.api_key)
+            if reply.status == 403:
+                if cannot_write is None:
+                    cannot_write = refused_any_write(client, other.api_key)
+                if cannot_write:
+                    ctx.notes.append(SECOND_KEY_READ_ONLY)
+                    continue
             _expect(AUTH_ISOLATION, reply, {404}, f"{what} under {way} by another workspace's key")
         for cred_id in (active, deleted):
             reply = client.get(cred_id, key=other.api_key)

@@ -6,6 +6,13 @@ credentials mode is needed. `--cors-origin` (repeatable) narrows the allowed
 origins to exact `scheme://host[:port]` values. CORS covers `/api/...`,
 `/v1/api/...` and the OpenAPI documents; the `/_mock/` control plane is left
 out on purpose, so no page on another origin can drive it from a browser.
+
+Only requests that carry an `Origin` header get CORS headers. Every request
+a browser makes across origins carries one; a request without it (curl, a
+test client, a backend) is outside the CORS protocol, so the headers would
+only be bytes to write and read on every call. With `--cors-origin`, this
+also keeps the fake from listing every allowed origin to a client that
+named none.
 """
 
 from __future__ import annotations
@@ -83,6 +90,7 @@ def install(app: Flask, origins: Sequence[str] | None = None) -> None:
         methods=list(METHODS),
         max_age=PREFLIGHT_MAX_AGE,
         supports_credentials=False,
+        always_send=False,  # no `Origin`, no CORS headers (see the module docstring)
     )
     _reuse_simple_request_headers(app)
 
@@ -113,18 +121,20 @@ def _reuse_simple_request_headers(app: Flask) -> None:
 
     def cors_after_request(response: Response) -> Response:
         current = current_request()  # one context lookup, not one per `request.x`
-        if current.method == "OPTIONS" or _has_allow_origin(response):
+        environ = current.environ  # plain dict lookups: the headers object raises on a miss
+        origin = environ.get("HTTP_ORIGIN")
+        if current.method == "OPTIONS":
+            return evaluate(response)
+        if origin is None:
+            return response  # not a CORS request: flask-cors (`always_send` off) adds nothing
+        if _has_allow_origin(response):
             return evaluate(response)
         path = current.path
         if "%" in path:
             path = unquote(path)  # as flask-cors matches it
         if not _RESOURCE.match(path):
             return response
-        environ = current.environ  # plain dict lookups: the headers object raises on a miss
-        key = (
-            environ.get("HTTP_ORIGIN"),
-            environ.get("HTTP_ACCESS_CONTROL_REQUEST_PRIVATE_NETWORK"),
-        )
+        key = (origin, environ.get("HTTP_ACCESS_CONTROL_REQUEST_PRIVATE_NETWORK"))
         added = memo.get(key)
         if added is None:
             probe = Response()

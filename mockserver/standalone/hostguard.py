@@ -29,6 +29,7 @@ from ..errors import Forbidden
 from ..httpio import current_request, is_api_path
 
 CONTROL_PREFIX: Final = "/_mock"
+_CONTROL_TREE: Final = CONTROL_PREFIX + "/"
 _MAX_HOST_CHARS: Final = 300
 _MEMO_LIMIT: Final = 256  # Host values are the client's to choose
 
@@ -101,7 +102,7 @@ class HostGuard:
         return name is not None and (is_loopback(name) or name in self.names)
 
     def applies_to(self, path: str) -> bool:
-        if path == CONTROL_PREFIX or path.startswith(CONTROL_PREFIX + "/"):
+        if path.startswith(_CONTROL_TREE) or path == CONTROL_PREFIX:
             return True
         return self.guards_api and is_api_path(path)
 

@@ -56,12 +56,15 @@ class Knobs:
     # strings, any format, any range, missing config fields and unknown ones
     # are all accepted and stored (and the non-secret ones echoed).
     loose_input: bool = False
+    # offset cursors: conformant (the docs promise nothing of pages while the
+    # list changes), though an item may come twice or be passed over then
+    offset_pagination: bool = False
     # bugs (each breaks the contract)
     duplicate_names: bool = False
     restore_loses_config: bool = False
     purge_leaves_readable: bool = False
     update_changes_status: bool = False
-    offset_pagination: bool = False
+    cursor_skips_next: bool = False  # each cursor points past the next page's first item
     update_ignores_config: bool = False
     restore_checks_created_names: bool = False  # restore misses names given by a rename
     racy_names: bool = False  # create checks the name, then inserts, not atomically
@@ -247,7 +250,12 @@ class AltServer:
         ]
         cursor = args.get("cursor")
         if self.knobs.offset_pagination:
-            start = int(base64.b64decode(cursor)) if cursor else 0
+            try:
+                start = int(base64.b64decode(cursor)) if cursor else 0
+            except ValueError:
+                raise ApiError(400, "invalid_request", "Bad cursor.") from None
+            if start < 0:
+                raise ApiError(400, "invalid_request", "Bad cursor.")
             page = items[start : start + limit]
             more = start + limit < len(items)
             next_cursor = base64.b64encode(str(start + limit).encode()).decode() if more else None
@@ -260,7 +268,14 @@ class AltServer:
                 items = [r for r in items if int(r.id[5:]) < after]
             page = items[:limit]
             more = len(items) > limit
-            next_cursor = base64.b64encode(page[-1].id[5:].encode()).decode() if more else None
+            last = (
+                items[limit]
+                if self.knobs.cursor_skips_next and more
+                else page[-1]
+                if page
+                else None
+            )
+            next_cursor = base64.b64encode(last.id[5:].encode()).decode() if more and last else None
         return {
             "data": [self.view(r) for r in page],
             "meta": {"page": {"limit": limit, "cursor": next_cursor}},

@@ -208,6 +208,22 @@ class CrossWorkspaceRead(Middleware):
         return response
 
 
+class ForbiddenTellsIdsApart(Middleware):
+    """Another workspace's key gets 403 on a write to an id that exists and 404
+    on one that does not: the status tells which ids exist (SPEC.md §5)."""
+
+    def before(self, request: Request, body: JSON, environ: dict[str, Any]) -> Response | None:
+        if request.method not in ("PUT", "DELETE", "POST") or is_list(request):
+            return None
+        if request.headers.get("Authorization") != f"Bearer {KEY_B}" or not parts(request):
+            return None
+        path = "/api/credentials/" + parts(request)[0]
+        found = self.inner.get(path, headers={"Authorization": f"Bearer {KEY_A}"})
+        if found.status_code != 200:
+            return None
+        return self.error(403, "forbidden", "Not yours.")
+
+
 # --- shapes and statuses ------------------------------------------------------------------
 
 
@@ -671,13 +687,22 @@ BROKEN: dict[str, tuple[Callable[[], WsgiApp], str, set[str] | None]] = {
     "base64 leak": (wrap(LeakBase64), "secret-non-echo", {"secret-non-echo"}),
     "ignores auth": (wrap(IgnoresAuth), "auth-isolation", {"auth-isolation"}),
     "cross-workspace read": (wrap(CrossWorkspaceRead), "auth-isolation", {"auth-isolation"}),
+    "403 tells another workspace's ids apart": (
+        wrap(ForbiddenTellsIdsApart),
+        "auth-isolation",
+        {"auth-isolation"},
+    ),
     "no legacy key header": (wrap(NoLegacyHeader), "auth-isolation", {"auth-isolation"}),
     "restore loses config": (alt(restore_loses_config=True), "lifecycle", {"lifecycle"}),
     "purge leaves id readable": (alt(purge_leaves_readable=True), "lifecycle", {"lifecycle"}),
     "update changes status": (alt(update_changes_status=True), "lifecycle", {"lifecycle"}),
     "duplicate active names": (alt(duplicate_names=True), "lifecycle", {"lifecycle"}),
     "update ignores config": (alt(update_ignores_config=True), "lifecycle", {"lifecycle"}),
-    "offset pages repeat and skip": (alt(offset_pagination=True), "pagination", {"pagination"}),
+    "cursor passes over an item per page": (
+        alt(cursor_skips_next=True),
+        "pagination",
+        {"pagination"},
+    ),
     "response misses created_at": (wrap(DropsCreatedAt), "response-schema", {"secret-non-echo"}),
     "500 on invalid input": (wrap(ServerErrorOnBadInput), "schemathesis", {"schemathesis"}),
     # blind spots of the first kit (issue 10)
@@ -790,6 +815,7 @@ ALTERNATIVES: dict[str, Callable[[], WsgiApp]] = {
     "update replaces the whole config": alt(update_replaces_config=True),
     "lenient input": alt(lenient_input=True),
     "looser than the fake on every open rule": alt(loose_input=True),
+    "offset cursors (pages shift while the list changes)": alt(offset_pagination=True),
     "deleted ids invisible, PUT included": alt(get_deleted_404=True, update_deleted_404=True),
     "alt server, every alternative": alt(
         update_replaces_config=True,

@@ -8,7 +8,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from broken_variants import ALTERNATIVES, Middleware, fake_app, parts, run_kit
+from broken_variants import (
+    ALTERNATIVES,
+    KEY_A,
+    KEY_B,
+    RO_KEYS,
+    Middleware,
+    fake_app,
+    parts,
+    run_kit,
+)
 from werkzeug.wrappers import Request, Response
 
 from contracts.kit.runner import EXIT_OK, EXIT_VIOLATIONS, RunResult
@@ -61,3 +70,16 @@ def test_a_looser_implementation_is_not_accused_of_the_fakes_limits() -> None:
         if e["method"] == "POST" and "invalid-1" in str(e["request_body"])
     ]
     assert [e["status"] for e in missing_field] == [201]
+
+
+def test_a_read_only_second_key_is_not_an_isolation_failure() -> None:
+    # A key of another workspace holding only connections:read gets 403 on
+    # every write, whatever the id: right (scope first, nothing leaks), so the
+    # kit checks only that nothing changed, and says so.
+    from mockserver.app import create_app
+
+    app = create_app(keys={KEY_A: "ws_kit_a"}, read_only_keys={**RO_KEYS, KEY_B: "ws_kit_b"})
+    result = run_kit(app, only={"auth-isolation"})
+    assert result.exit_code == EXIT_OK, _describe(result)
+    phase = next(p for p in result.phases if p.name == "auth-isolation")
+    assert "may not write" in (phase.note or "")

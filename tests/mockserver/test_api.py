@@ -450,7 +450,9 @@ def test_internal_errors_carry_no_detail(store: CredentialStore, keyring: Any) -
     def explode(*args: Any, **kwargs: Any) -> Any:
         raise KeyError("zzsecretzz")
 
+    # Both reads a GET by id may use (the kept text in the fake's own shape).
     store.get = explode  # type: ignore[method-assign]
+    store.get_json = explode  # type: ignore[method-assign]
     response = app.test_client().get("/api/credentials/cred_x", headers=bearer())
     body = check(response, 500)
     assert body["error"]["code"] == "internal_error"

@@ -5,6 +5,7 @@ import pytest
 from mockserver.auth import (
     READ_ONLY,
     WRITE_SCOPE,
+    EnvironHeaders,
     Keyring,
     authenticate,
     extract_key,
@@ -53,6 +54,21 @@ def test_header_parsing() -> None:
         with pytest.raises(Unauthorized) as raised:
             extract_key(headers)
         assert raised.value.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_environ_headers_read_the_wsgi_names() -> None:
+    environ = {
+        "HTTP_AUTHORIZATION": "Bearer abc",
+        "HTTP_X_PLANASONIX_API_KEY": "abc",
+        "HTTP_X_ODD": 7,  # not text: no header a client could have sent
+    }
+    headers = EnvironHeaders(environ)
+    assert headers.get("Authorization") == "Bearer abc"
+    assert headers.get("x-planasonix-api-key") == "abc"
+    assert headers.get("X-Odd") is None and headers.get("Missing") is None
+    assert extract_key(headers) == "abc"
+    with pytest.raises(Unauthorized):
+        extract_key(EnvironHeaders({}))
 
 
 def test_both_headers_must_carry_the_same_key() -> None:

@@ -100,3 +100,14 @@ def test_the_journal_scope_is_api_calls_only() -> None:
         ("OPTIONS", "/api/credentials"),
     ]:
         assert not in_scope(method, path), (method, path)
+
+
+def test_records_are_immutable_and_share_no_query() -> None:
+    plain, other = record(1), record(2)
+    with pytest.raises(AttributeError):
+        plain.status = 500  # type: ignore[misc]
+    # Records without a query share one empty mapping: it must be read-only.
+    assert plain.query is other.query
+    with pytest.raises(TypeError):
+        plain.query["limit"] = "1"  # type: ignore[index]
+    assert plain.to_json()["query"] == {} and other.to_json()["query"] == {}

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import secrets
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -172,6 +173,32 @@ def test_deleted_at_created_by_and_extra_fields_in_views() -> None:
         assert "deleted_at" not in view and "created_by" not in view
         assert view["etag"] is None and view["config"]["hint"] is None
     assert "deleted_at" in cred  # create answers keep it: the docs show it on writes
+
+
+@pytest.mark.parametrize(
+    ("setting", "shown"),
+    [
+        ({}, lambda view: "deleted_at" in view and "created_by" in view),
+        ({"deleted_at_on_get": "absent"}, lambda view: "deleted_at" not in view),
+        ({"created_by": "omitted"}, lambda view: "created_by" not in view),
+        ({"extra_fields": ["etag"]}, lambda view: view.get("etag", 0) is None),
+        # Settings of other views leave a GET by id in the fake's own shape.
+        ({"deleted_at_on_list": "absent"}, lambda view: "deleted_at" in view),
+    ],
+)
+def test_get_by_id_follows_each_view_setting_alone(
+    setting: dict[str, Any], shown: Callable[[dict[str, Any]], bool]
+) -> None:
+    # A GET by id answers from the store's kept text only in the fake's own
+    # shape; each setting that changes the shape must still reach the view.
+    client = client_for(**setting)
+    cred = make(client)
+    for _ in range(2):  # the second read comes from the kept text when it may
+        view = client.get(f"/api/credentials/{cred['id']}", headers=H).get_json()["data"]
+        assert shown(view), view
+        assert {k: v for k, v in view.items() if k in cred} == {
+            k: v for k, v in cred.items() if k in view
+        }
 
 
 def test_full_status_bodies_carry_the_metadata_and_no_secret() -> None:

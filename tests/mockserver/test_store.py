@@ -12,7 +12,7 @@ import pytest
 from fake_support import START, sample_config
 
 import contracts
-from mockserver import CredentialStore, ManualClock
+from mockserver import CredentialStore, ManualClock, jsontext
 from mockserver.errors import CredentialNotFound, NameTaken, StateConflict, ValidationFailed
 
 WS = "ws_a"
@@ -493,3 +493,44 @@ def test_names_with_inner_blanks_and_non_ascii_stay_valid(store: CredentialStore
     for name in ("prod db", " padded ", "caf\u00e9", "\u00a0x", "a\u2028b"):
         store.create(WS, name=name, type="password", config=sample_config("password"))
     assert store.count(WS) == 5
+
+
+# --- the kept JSON text (get_json) ------------------------------------------------------
+
+
+def test_get_json_is_kept_until_the_credential_changes(
+    store: CredentialStore, clock: ManualClock
+) -> None:
+    canary = "canary-kept-json-7f3a91"
+    created = store.create(
+        WS,
+        name="kept",
+        type="database",
+        config={**sample_config("database"), "password": canary},
+    )
+    first = store.get_json(WS, created.id)
+    assert store.get_json(WS, created.id)[1] is first[1]  # kept, not encoded again
+    assert canary not in first[1]
+
+    def fresh() -> tuple[str, str]:
+        current = store.get(WS, created.id)
+        return current.status, jsontext.encode(current.to_json())
+
+    assert first == fresh()
+    changes = [
+        lambda: store.update(WS, created.id, {"name": "kept-renamed"}),
+        lambda: store.update(WS, created.id, {"config": {"host": "other.example.com"}}),
+        lambda: store.delete(WS, created.id),
+        lambda: store.restore(WS, created.id),
+    ]
+    for change in changes:
+        before = store.get_json(WS, created.id)
+        clock.advance(1)
+        change()
+        after = store.get_json(WS, created.id)
+        assert after != before
+        assert after == fresh()
+        assert canary not in after[1]
+    store.purge(WS, created.id)
+    with pytest.raises(CredentialNotFound):
+        store.get_json(WS, created.id)

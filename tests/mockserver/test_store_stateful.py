@@ -15,7 +15,7 @@ from fake_support import START
 from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, rule
 
-from mockserver import CredentialStore, ManualClock
+from mockserver import CredentialStore, ManualClock, jsontext
 from mockserver.errors import CredentialNotFound, NameTaken, StateConflict
 
 WS = "ws_a"
@@ -172,6 +172,15 @@ class StoreMachine(RuleBasedStateMachine):
             assert item.config.get("username") == cred.username
             assert "password" not in item.config
             assert self.store.secrets_of(WS, item.id).reveal() == {"password": cred.password}
+
+    @invariant()
+    def kept_json_is_never_stale(self) -> None:
+        # `get_json` answers from text kept since the credential last changed:
+        # after any sequence of changes it must read exactly like a fresh encoding.
+        for item in self.store.list(WS, status="all", limit=200).items:
+            status, text = self.store.get_json(WS, item.id)
+            assert status == item.status
+            assert text == jsontext.encode(self.store.get(WS, item.id).to_json())
 
     @invariant()
     def pages_agree_with_one_big_list(self) -> None:

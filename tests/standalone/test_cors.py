@@ -7,7 +7,7 @@ from flask.testing import FlaskClient
 from standalone_support import DEV, make_app
 from werkzeug.test import TestResponse
 
-from mockserver.standalone import StandaloneOptions
+from mockserver.standalone import StandaloneOptions, cors
 from mockserver.standalone.cors import normalize_origin
 from mockserver.standalone.ratelimit import RateLimit
 
@@ -127,3 +127,50 @@ def test_normalize_origin(text: str, expected: str) -> None:
 def test_normalize_origin_rejects(text: str) -> None:
     with pytest.raises(ValueError):
         normalize_origin(text)
+
+
+def test_no_origin_no_cors_headers() -> None:
+    # Only a request carrying `Origin` is a CORS request (every browser sends
+    # one across origins); anything else gets none of the headers.
+    for options in (StandaloneOptions(), StandaloneOptions(cors_origins=(PAGE,))):
+        client = make_app(options).test_client()
+        for path in ("/api/credentials", "/api/credentials/cred_nope", "/openapi.json"):
+            response = client.get(path, headers=DEV)
+            assert not [h for h, _ in response.headers.items() if h.startswith("Access-Control")]
+            assert response.headers.get("X-Request-Id", "").startswith("req_")
+
+
+CORS_HEADERS = (
+    "Access-Control-Allow-Origin",
+    "Access-Control-Expose-Headers",
+    "Access-Control-Allow-Private-Network",
+    "Access-Control-Allow-Credentials",
+    "Vary",
+)
+
+
+@pytest.mark.parametrize("origins", [(), (PAGE, "https://app.example.com")])
+def test_replayed_headers_are_flask_cors_own(
+    origins: tuple[str, ...], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The fake asks flask-cors once per (Origin, private-network) pair and
+    # replays the answer; flask-cors asked on every response must agree.
+    fast = make_app(StandaloneOptions(cors_origins=origins)).test_client()
+    monkeypatch.setattr(cors, "_reuse_simple_request_headers", lambda app: None)
+    reference = make_app(StandaloneOptions(cors_origins=origins)).test_client()
+    for path in ("/api/credentials", "/v1/api/credentials/cred_nope", "/openapi.json", "/"):
+        for origin in (None, PAGE, "https://app.example.com", "http://evil.test"):
+            for private in (None, "true"):
+                headers = dict(DEV)
+                if origin is not None:
+                    headers["Origin"] = origin
+                if private is not None:
+                    headers["Access-Control-Request-Private-Network"] = private
+                for _ in range(2):  # the second answer is the replayed one
+                    got, want = (
+                        fast.get(path, headers=headers),
+                        reference.get(path, headers=headers),
+                    )
+                    assert [(n, got.headers.getlist(n)) for n in CORS_HEADERS] == [
+                        (n, want.headers.getlist(n)) for n in CORS_HEADERS
+                    ], (path, origin, private)
