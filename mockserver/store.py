@@ -164,7 +164,7 @@ class Page:
     limit: int
 
 
-@dataclass(init=False)
+@dataclass(init=False, slots=True)
 class _Record:
     """The stored, mutable form of a credential. Only the store touches it."""
 
@@ -200,22 +200,21 @@ class _Record:
         public: JSONObject,
         secrets: SecretBox,
     ) -> None:
-        # One update of the namespace: a plain assignment per field would run
-        # `__setattr__` below eleven times for every credential created.
-        vars(self).update(
-            id=id,
-            workspace=workspace,
-            name=name,
-            type=type,
-            status=status,
-            created_at=created_at,
-            updated_at=updated_at,
-            deleted_at=deleted_at,
-            created_by=created_by,
-            public=public,
-            secrets=secrets,
-            _json=None,
-        )
+        # `object.__setattr__`: a plain assignment would run `__setattr__` below,
+        # which drops the cached text, eleven times for every credential created.
+        init = object.__setattr__
+        init(self, "id", id)
+        init(self, "workspace", workspace)
+        init(self, "name", name)
+        init(self, "type", type)
+        init(self, "status", status)
+        init(self, "created_at", created_at)
+        init(self, "updated_at", updated_at)
+        init(self, "deleted_at", deleted_at)
+        init(self, "created_by", created_by)
+        init(self, "public", public)
+        init(self, "secrets", secrets)
+        init(self, "_json", None)
 
     def __setattr__(self, name: str, value: Any) -> None:
         object.__setattr__(self, name, value)

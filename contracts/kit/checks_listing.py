@@ -198,9 +198,11 @@ class Listings:
         if expected == default_ids:
             return None  # the filter would show what the default shows
         if kind == "status" and value == "all" and shown == default_ids:
-            # status=all showing only what the default shows: ignored, unless it lags.
-            # (a deployment that filters status=deleted filters status=all as well)
-            known = self.learned.get("status=all") or self.learned.get("status=deleted")
+            # status=all showing only what the default shows: ignored, unless this
+            # run already saw it show more. Supporting status=deleted says nothing
+            # about "all": a deployment may filter the values it knows and treat
+            # any other as no filter.
+            known = self.learned.get("status=all")
             return "supported" if known == "supported" else "ignored"
         return "supported"
 

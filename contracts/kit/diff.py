@@ -254,8 +254,11 @@ class Sequence:
         client, model = side.client, side.model
         params = dict(step.params)
         if step.op == "walk":
-            items, reply = walk(client, params)
+            filtered = bool({"status", "type"} & set(params))
+            items, reply = walk(client, params, may_refuse=filtered)
             outcome.reply, outcome.items = reply, items
+            if reply.status != 200:
+                return  # a filter refused (400 or 422): the answer learn and diff compare
             if model is not None and "status" not in params and "type" not in params:
                 model.check_listing(items, reply)
             return

@@ -17,15 +17,26 @@ MAX_PAGES = 1000
 
 
 def walk(
-    client: Client, params: dict[str, Any] | None = None, max_pages: int = MAX_PAGES
+    client: Client,
+    params: dict[str, Any] | None = None,
+    max_pages: int = MAX_PAGES,
+    *,
+    may_refuse: bool = False,
 ) -> tuple[list[JSON], Reply]:
-    """Every item of a listing, following cursors; repeats and loops are violations."""
+    """Every item of a listing, following cursors; repeats and loops are violations.
+
+    ``may_refuse``: the listing asks for something a deployment may refuse (a
+    `type=` or `status=` filter, SPEC.md §4): a first page answered 400 or 422
+    returns no items and that reply, for the caller to read as a refusal.
+    """
     params = dict(params or {})
     items: list[JSON] = []
     seen_ids: set[str] = set()
     seen_cursors: set[str] = set()
-    for _ in range(max_pages):
+    for page_no in range(max_pages):
         reply = client.list(params)
+        if may_refuse and page_no == 0 and reply.status in (400, 422):
+            return [], reply
         if reply.status != 200:
             raise ContractViolation(
                 PAGINATION, f"list answered {reply.status}, expected 200", reply.exchange

@@ -267,6 +267,37 @@ class ListIncludesDeleted(Middleware):
         return None
 
 
+class StatusAllIgnored(Middleware):
+    """Filters status=active and status=deleted, and reads any other value as no filter."""
+
+    def before(self, request: Request, body: JSON, environ: dict[str, Any]) -> Response | None:
+        if is_list(request) and request.args.get("status") == "all":
+            query = [(k, v) for k, v in parse_qsl(environ.get("QUERY_STRING", "")) if k != "status"]
+            environ["QUERY_STRING"] = urlencode(query)
+        return None
+
+
+class FiltersIgnored(Middleware):
+    """No list filter at all: `type=` and `status=` are read as absent."""
+
+    def before(self, request: Request, body: JSON, environ: dict[str, Any]) -> Response | None:
+        if is_list(request):
+            query = parse_qsl(environ.get("QUERY_STRING", ""))
+            environ["QUERY_STRING"] = urlencode(
+                [(k, v) for k, v in query if k not in ("type", "status")]
+            )
+        return None
+
+
+class FiltersRefused(Middleware):
+    """No list filter at all: `type=` or `status=` is a 400."""
+
+    def before(self, request: Request, body: JSON, environ: dict[str, Any]) -> Response | None:
+        if is_list(request) and ({"type", "status"} & set(request.args)):
+            return self.error(400, "invalid_request", "Unknown query parameter.")
+        return None
+
+
 class StateConflicts(Middleware):
     """409 for delete of a deleted one, restore of an active one, purge of an active one."""
 
@@ -797,6 +828,9 @@ class NormalizesSettings(Middleware):
 ALTERNATIVES: dict[str, Callable[[], WsgiApp]] = {
     "GET deleted is 404": wrap(GetDeleted404),
     "list includes deleted": wrap(ListIncludesDeleted),
+    "status=all read as no filter": wrap(StatusAllIgnored),
+    "list filters ignored": wrap(FiltersIgnored),
+    "list filters refused": wrap(FiltersRefused),
     "delete of deleted is 409": wrap(StateConflicts, delete=True, restore=False, purge=False),
     "restore of active is 409": wrap(StateConflicts, delete=False, restore=True, purge=False),
     "purge of active is 409": wrap(StateConflicts, delete=False, restore=False, purge=True),

@@ -83,8 +83,11 @@ def test_undeclared_status_and_invalid_bodies() -> None:
     assert t.send("GET", "/api/credentials/cred_a", 418, ERROR)[0].startswith("undeclared-status")
     got = t.send("GET", "/api/credentials/cred_a", 200, {"data": {"id": 5}})
     assert got and got[0].startswith("response-schema")
-    got = t.send("GET", "/api/credentials", 404, None)
+    got = t.send("GET", "/api/credentials", 500, None)
     assert [g.split(":")[0] for g in got] == ["undeclared-status", "response-schema"]
+    # A documented error on any route is the route's to give, as `run` judges it.
+    got = t.send("GET", "/api/credentials", 404, None)
+    assert [g.split(":")[0] for g in got] == ["response-schema"]
     # Not our API: forwarded, scanned for secrets, otherwise not judged.
     assert t.send("GET", "/index.html", 418, None) == []
 
@@ -315,3 +318,28 @@ def test_printed_bodies_show_only_documented_public_fields() -> None:
     printed = " ".join(masked_body(json.dumps(b).encode()) for b in bodies)
     assert not any(s in printed for s in secrets_), printed
     assert '"username":"u"' in printed and '"host":"h"' in printed
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", "/api/credentials"),
+        ("POST", "/api/credentials"),
+        ("GET", "/api/credentials/cred_a"),
+        ("PUT", "/v1/api/credentials/cred_a"),
+        ("DELETE", "/api/credentials/cred_a"),
+        ("POST", "/api/credentials/cred_a/restore"),
+        ("DELETE", "/api/credentials/cred_a/permanent"),
+    ],
+)
+def test_the_proxy_and_run_allow_the_same_statuses(method: str, path: str) -> None:
+    from contracts.kit.checks_status import status_problem
+    from contracts.kit.exchange import Exchange
+
+    for status in range(200, 600):
+        body = ERROR if status >= 400 else None
+        judged = [
+            g for g in Traffic().send(method, path, status, body) if g.startswith("undeclared")
+        ]
+        exchange = Exchange(0, method, "http://h" + path, {}, None, status=status)
+        assert bool(judged) == (status_problem(exchange) is not None), status

@@ -171,7 +171,12 @@ def test_ids_queries_and_auth_headers_answer_in_bounded_time(unit: str, ending: 
     calls.append(
         ("journal limit", lambda: client.get("/_mock/journal", query_string={"limit": text}))
     )
+    # No HTTP client can put a line break inside a header value (it ends the
+    # header); Werkzeug's test client refuses to build one at all.
+    in_headers = {"bearer", "bearer key", "legacy key", "host", "origin"}
     for label, call in calls:
+        if label in in_headers and ("\n" in text or "\r" in text):
+            continue
         response = _timed(label, call)
         assert response.status_code < 500, label
 
