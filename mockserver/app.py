@@ -46,7 +46,7 @@ from .errors import (
     UnsupportedMediaType,
 )
 from .httpio import current_request, is_api_path, json_response, render_error
-from .journal import NO_QUERY, Journal, JournalRecord
+from .journal import Journal, JournalRecord
 from .journal import in_scope as in_journal_scope
 from .profile import Policy
 from .state import EXTENSION_KEY, FakeConfig, FakeState, get_state, new_state
@@ -202,7 +202,7 @@ def _add_bookkeeping(app: Flask) -> None:
             duration_ms=round(duration * 1000, 3),
             started_at=_instant(wall) if wall is not None else "",
             workspace=ctx_g.get("workspace"),
-            query=dict(query) if query else NO_QUERY,
+            query=dict(query) if query else {},
             body=ctx_g.get("journal_body"),
         )
         state.journal.append(record)

@@ -23,6 +23,7 @@ from hypothesis.errors import NoSuchExample
 from contracts.kit.client import Client
 from contracts.kit.context import KitContext
 from contracts.kit.exchange import Reply
+from contracts.kit.listing import WALKS_BEFORE_A_REPEAT_COUNTS
 from contracts.kit.violations import (
     AUTH_ISOLATION,
     PAGINATION,
@@ -333,7 +334,7 @@ def check_pagination(ctx: KitContext) -> None:
     client = ctx.client
     if ctx.settings.read_only:
         for limit in (1, 2):
-            _walk_checked(ctx, limit, set(), mutate=False, prefix="", max_pages=20)
+            _walk_unchanged(ctx, limit, set(), prefix="", max_pages=20)
         _page_size_over_max(ctx)
         return
     prefix = ctx.sub_prefix("p")
@@ -341,7 +342,7 @@ def check_pagination(ctx: KitContext) -> None:
         _create_ok(ctx, client, _password_body(ctx, f"{prefix}{i}"), PAGINATION) for i in range(9)
     ]
     for limit in (1, 2):
-        _walk_checked(ctx, limit, set(mine), mutate=False, prefix=prefix)
+        _walk_unchanged(ctx, limit, set(mine), prefix=prefix)
     for limit in (2, 3):
         _walk_checked(ctx, limit, set(mine), mutate=True, prefix=prefix)
         mine = [m for m in mine if m in ctx.ids.live]
@@ -360,6 +361,32 @@ def _page_size_over_max(ctx: KitContext) -> None:
         ctx.choices.hold("page size over the maximum", "clamped", reply.exchange, PAGINATION)
     else:
         _expect(PAGINATION, reply, {200, 400, 422}, "list with a limit over the maximum")
+
+
+class _Shifted(ContractViolation):
+    """An item twice, or one passed over, in a walk the kit changed nothing during."""
+
+
+def _walk_unchanged(
+    ctx: KitContext, limit: int, mine: set[str], *, prefix: str, max_pages: int = 400
+) -> None:
+    """A walk over a list the kit does not change: every item exactly once.
+
+    On a shared deployment another client may change the list meanwhile, and
+    offset cursors (valid) then shift; a repeat or a skip counts only when
+    every one of `WALKS_BEFORE_A_REPEAT_COUNTS` walks in a row shows one.
+    """
+    for attempt in range(1, WALKS_BEFORE_A_REPEAT_COUNTS + 1):
+        try:
+            _walk_checked(ctx, limit, mine, mutate=False, prefix=prefix, max_pages=max_pages)
+            return
+        except _Shifted as shifted:
+            if attempt == WALKS_BEFORE_A_REPEAT_COUNTS:
+                raise ContractViolation(
+                    shifted.check,
+                    f"{shifted.message}, in {attempt} walks in a row",
+                    shifted.exchange,
+                ) from None
 
 
 def _walk_checked(
@@ -396,10 +423,10 @@ def _walk_checked(
                 if mutate:
                     repeated += 1
                     continue
-                raise ContractViolation(
+                raise _Shifted(
                     PAGINATION,
                     f"page {page_no + 1} (limit {limit}) repeats an item of an earlier page "
-                    "of a list nobody changed",
+                    "of a list the kit did not change",
                     reply.exchange,
                 )
             seen.add(item_id)
@@ -429,10 +456,10 @@ def _walk_checked(
             )
         return
     if skipped:
-        raise ContractViolation(
+        raise _Shifted(
             PAGINATION,
             f"a walk with limit {limit} skipped {len(skipped)} credential(s) of a list "
-            "nobody changed",
+            "the kit did not change",
             reply.exchange,
         )
 
@@ -465,14 +492,18 @@ def check_auth_isolation(ctx: KitContext) -> None:
         return
     prefix = ctx.sub_prefix("a")
     mine = _create_ok(ctx, client, _password_body(ctx, f"{prefix}mine"), AUTH_ISOLATION)
-    calls: list[tuple[str, Callable[[str | None], Reply]]] = [
-        ("get", lambda k: client.get(mine, key=k)),
-        ("update", lambda k: client.update(mine, {"name": f"{prefix}renamed"}, key=k)),
-        ("delete", lambda k: client.delete(mine, key=k)),
-        ("restore", lambda k: client.restore(mine, key=k)),
-        ("purge", lambda k: client.purge(mine, key=k)),
-        ("create", lambda k: client.create(_password_body(ctx, f"{prefix}nokey"), key=k)),
-    ]
+
+    def calls_on(cred_id: str) -> list[tuple[str, Callable[[str | None], Reply]]]:
+        return [
+            ("get", lambda k: client.get(cred_id, key=k)),
+            ("update", lambda k: client.update(cred_id, {"name": f"{prefix}renamed"}, key=k)),
+            ("delete", lambda k: client.delete(cred_id, key=k)),
+            ("restore", lambda k: client.restore(cred_id, key=k)),
+            ("purge", lambda k: client.purge(cred_id, key=k)),
+            ("create", lambda k: client.create(_password_body(ctx, f"{prefix}nokey"), key=k)),
+        ]
+
+    calls = calls_on(mine)
     for what, call in calls:
         _expect(AUTH_ISOLATION, call(None), {401}, f"{what} without a key")
         _expect(AUTH_ISOLATION, call(fake_key), {401}, f"{what} with an unknown key")
@@ -483,14 +514,15 @@ def check_auth_isolation(ctx: KitContext) -> None:
         return
     other = ctx.second
     made = other.create(_password_body(ctx, f"{prefix}theirs"))
-    read_only = made.status == 403 and refused_any_write(client, other.api_key)
-    if read_only:
-        ctx.notes.append(SECOND_KEY_READ_ONLY)
-    theirs = None if read_only else _created_id(ctx, made, AUTH_ISOLATION)
+    # 403: a key without connections:write; there is then no credential of theirs.
+    theirs = None if made.status == 403 else _created_id(ctx, made, AUTH_ISOLATION)
+    probes_of = dict(calls_on(client.fabricate_id()))
     for what, call in calls[:-1]:
         reply = call(other.api_key)
-        if not (read_only and what != "get" and reply.status == 403):
-            _expect(AUTH_ISOLATION, reply, {404}, f"{what} of another workspace's id")
+        if what != "get" and scope_refusal(reply, probes_of[what], other.api_key):
+            ctx.notes.append(SECOND_KEY_READ_ONLY)
+            continue
+        _expect(AUTH_ISOLATION, reply, {404}, f"{what} of another workspace's id")
     if theirs is not None:
         _expect(AUTH_ISOLATION, client.get(theirs), {404}, "get of another workspace's id")
         _expect(AUTH_ISOLATION, client.delete(theirs), {404}, "delete of another workspace's id")
@@ -506,17 +538,20 @@ def check_auth_isolation(ctx: KitContext) -> None:
 
 
 SECOND_KEY_READ_ONLY = (
-    "the --second-api-key may not write (403 whatever the id): writes across workspaces "
-    "were checked to change nothing, not for their 404"
+    "the --second-api-key may not write (403 whatever the id): its writes across "
+    "workspaces were checked to change nothing, not for their 404"
 )
 
 
-def refused_any_write(client: Client, key: str | None) -> bool:
-    """True when ``key`` gets 403 for a write to an id nobody holds: a key without
-    `connections:write`. Its 403 on another workspace's id then says nothing
-    about that id (SPEC.md §5 forbids only a 403 that tells existence apart),
-    so the deployment is right to give it; a 404 here means the 403 did."""
-    return client.delete(client.fabricate_id(), key=key).status == 403
+def scope_refusal(reply: Reply, probe: Callable[[str | None], Reply], key: str | None) -> bool:
+    """True when ``reply`` is a 403 the same call on an id nobody holds gets too.
+
+    A key without `connections:write` is refused before any id is looked up;
+    that 403 says nothing about the id (SPEC.md §5 forbids only a 403 that
+    tells existence apart), so the deployment is right to give it. Asked per
+    route: a deployment may look the id up first on one route and not another.
+    """
+    return reply.status == 403 and probe(key).status == 403
 
 
 def _unchanged(before: Reply, after: Reply, what: str) -> None:

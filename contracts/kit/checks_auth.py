@@ -30,7 +30,7 @@ from contracts.kit.checks import (
     _expect,
     _password_body,
     check_auth_isolation,
-    refused_any_write,
+    scope_refusal,
 )
 from contracts.kit.client import Client
 from contracts.kit.context import KitContext
@@ -164,15 +164,13 @@ def _isolation_under(ctx: KitContext, way: Way, prefix: str, unknown: str) -> No
         _expect(AUTH_ISOLATION, call(unknown), {401}, f"{what} under {way} with an unknown key")
     other = ctx.second
     if other is not None and other.api_key:
-        cannot_write: bool | None = None  # asked on the first 403
+        nobody = client.fabricate_id()
+        probes = dict(_write_calls(client, nobody, nobody, f"{prefix}{tag}renamed", body))
         for what, call in calls[:-1]:
             reply = call(other.api_key)
-            if reply.status == 403:
-                if cannot_write is None:
-                    cannot_write = refused_any_write(client, other.api_key)
-                if cannot_write:
-                    ctx.notes.append(SECOND_KEY_READ_ONLY)
-                    continue
+            if scope_refusal(reply, probes[what], other.api_key):
+                ctx.notes.append(SECOND_KEY_READ_ONLY)
+                continue
             _expect(AUTH_ISOLATION, reply, {404}, f"{what} under {way} by another workspace's key")
         for cred_id in (active, deleted):
             reply = client.get(cred_id, key=other.api_key)

@@ -16,6 +16,18 @@ JSON = Any
 MAX_PAGES = 1000
 
 
+# A repeat on a later page is a broken cursor, unless somebody changed the list
+# while it was walked: offset cursors (valid, SPEC.md says nothing of pages of a
+# changing list) then shift, on a shared deployment by another client's doing.
+# A walk counts a repeat only when this many walks in a row each show one.
+WALKS_BEFORE_A_REPEAT_COUNTS = 3
+
+
+class _Repeated(Exception):
+    def __init__(self, reply: Reply) -> None:
+        self.reply = reply
+
+
 def walk(
     client: Client,
     params: dict[str, Any] | None = None,
@@ -29,7 +41,22 @@ def walk(
     `type=` or `status=` filter, SPEC.md §4): a first page answered 400 or 422
     returns no items and that reply, for the caller to read as a refusal.
     """
-    params = dict(params or {})
+    for attempt in range(1, WALKS_BEFORE_A_REPEAT_COUNTS + 1):
+        try:
+            return _walk_once(client, dict(params or {}), max_pages, may_refuse)
+        except _Repeated as repeated:
+            if attempt == WALKS_BEFORE_A_REPEAT_COUNTS:
+                raise ContractViolation(
+                    PAGINATION,
+                    f"a listing repeated an item on a later page, in {attempt} walks in a row",
+                    repeated.reply.exchange,
+                ) from None
+    raise AssertionError("unreachable")
+
+
+def _walk_once(
+    client: Client, params: dict[str, Any], max_pages: int, may_refuse: bool
+) -> tuple[list[JSON], Reply]:
     items: list[JSON] = []
     seen_ids: set[str] = set()
     seen_cursors: set[str] = set()
@@ -46,9 +73,7 @@ def walk(
             item_id = item.get("id") if isinstance(item, dict) else None
             if isinstance(item_id, str):
                 if item_id in seen_ids:
-                    raise ContractViolation(
-                        PAGINATION, "a listing repeated an item on a later page", reply.exchange
-                    )
+                    raise _Repeated(reply)
                 seen_ids.add(item_id)
             items.append(item)
         cursor = (reply.body.get("meta") or {}).get("page", {}).get("cursor")

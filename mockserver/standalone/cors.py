@@ -12,7 +12,9 @@ a browser makes across origins carries one; a request without it (curl, a
 test client, a backend) is outside the CORS protocol, so the headers would
 only be bytes to write and read on every call. With `--cors-origin`, this
 also keeps the fake from listing every allowed origin to a client that
-named none.
+named none. No `Vary: Origin` on the answers without them: none of the
+fake's answers carries a validator or a lifetime, so no cache keeps one to
+hand to a page later (flask-cors sends none for `*` either).
 """
 
 from __future__ import annotations

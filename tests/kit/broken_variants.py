@@ -298,6 +298,30 @@ class FiltersRefused(Middleware):
         return None
 
 
+class AnotherClientCreates(Middleware):
+    """A shared deployment: another client of the workspace creates a credential
+    while the kit walks a listing one item per page, `times` times in the run."""
+
+    def __init__(self, app: WsgiApp, times: int = 2) -> None:
+        super().__init__(app)
+        self.left = times
+
+    def before(self, request: Request, body: JSON, environ: dict[str, Any]) -> Response | None:
+        walking = request.args.get("cursor") and request.args.get("limit") == "1"
+        if self.left and is_list(request) and walking:
+            self.left -= 1
+            self.inner.post(
+                "/api/credentials",
+                json={
+                    "name": f"someone-else-{self.left}",
+                    "type": "password",
+                    "config": {"username": "someone", "password": "not-the-kits-secret"},
+                },
+                headers={"Authorization": f"Bearer {KEY_A}"},
+            )
+        return None
+
+
 class StateConflicts(Middleware):
     """409 for delete of a deleted one, restore of an active one, purge of an active one."""
 
@@ -850,6 +874,9 @@ ALTERNATIVES: dict[str, Callable[[], WsgiApp]] = {
     "lenient input": alt(lenient_input=True),
     "looser than the fake on every open rule": alt(loose_input=True),
     "offset cursors (pages shift while the list changes)": alt(offset_pagination=True),
+    "offset cursors, another client creating meanwhile": lambda: AnotherClientCreates(
+        alt(offset_pagination=True)()
+    ),
     "deleted ids invisible, PUT included": alt(get_deleted_404=True, update_deleted_404=True),
     "alt server, every alternative": alt(
         update_replaces_config=True,

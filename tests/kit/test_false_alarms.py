@@ -72,14 +72,39 @@ def test_a_looser_implementation_is_not_accused_of_the_fakes_limits() -> None:
     assert [e["status"] for e in missing_field] == [201]
 
 
+def _read_only_second_key_app() -> Any:
+    from mockserver.app import create_app
+
+    return create_app(keys={KEY_A: "ws_kit_a"}, read_only_keys={**RO_KEYS, KEY_B: "ws_kit_b"})
+
+
+class PutLooksUpBeforeScope(Middleware):
+    """The second key's PUT is 404 for ids nobody holds, 403 for this workspace's:
+    the status tells which ids exist (SPEC.md §5), on one route only."""
+
+    def before(self, request: Request, body: Any, environ: dict[str, Any]) -> Response | None:
+        p = parts(request)
+        if request.method != "PUT" or len(p) != 1:
+            return None
+        if request.headers.get("Authorization") != f"Bearer {KEY_B}":
+            return None
+        found = self.inner.get(
+            "/api/credentials/" + p[0], headers={"Authorization": f"Bearer {KEY_A}"}
+        )
+        return None if found.status_code == 200 else self.error(404, "not_found", "No such id.")
+
+
+def test_a_read_only_second_key_that_tells_ids_apart_on_one_route_is_caught() -> None:
+    result = run_kit(PutLooksUpBeforeScope(_read_only_second_key_app()), only={"auth-isolation"})
+    assert result.exit_code == EXIT_VIOLATIONS, _describe(result)
+    assert "auth-isolation" in result.checks_failed()
+
+
 def test_a_read_only_second_key_is_not_an_isolation_failure() -> None:
     # A key of another workspace holding only connections:read gets 403 on
     # every write, whatever the id: right (scope first, nothing leaks), so the
     # kit checks only that nothing changed, and says so.
-    from mockserver.app import create_app
-
-    app = create_app(keys={KEY_A: "ws_kit_a"}, read_only_keys={**RO_KEYS, KEY_B: "ws_kit_b"})
-    result = run_kit(app, only={"auth-isolation"})
+    result = run_kit(_read_only_second_key_app(), only={"auth-isolation"})
     assert result.exit_code == EXIT_OK, _describe(result)
     phase = next(p for p in result.phases if p.name == "auth-isolation")
     assert "may not write" in (phase.note or "")

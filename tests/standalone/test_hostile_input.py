@@ -145,21 +145,34 @@ def test_every_string_field_of_create_and_update_answers_in_bounded_time(
 def test_ids_queries_and_auth_headers_answer_in_bounded_time(unit: str, ending: str) -> None:
     client = make_app().test_client()
     text = unit * (16 * 1024 // len(unit)) + ending  # URL and header sized
+
+    def header(name: str, before: str = "") -> dict[str, str]:
+        return {f"HTTP_{name}": before + text}
+
     calls: list[tuple[str, Callable[[], Any]]] = [
         ("GET id", lambda: client.get(f"/api/credentials/{text}", headers=DEV)),
         ("DELETE id", lambda: client.delete(f"/api/credentials/{text}", headers=DEV)),
         ("restore id", lambda: client.post(f"/api/credentials/{text}/restore", headers=DEV)),
-        ("bearer", lambda: client.get("/api/credentials", headers={"Authorization": text})),
+        # Header values straight into the WSGI environ: Werkzeug's test client
+        # refuses to build a line break into a header, a raw request may not.
+        (
+            "bearer",
+            lambda: client.get("/api/credentials", environ_overrides=header("AUTHORIZATION")),
+        ),
         (
             "bearer key",
-            lambda: client.get("/api/credentials", headers={"Authorization": "Bearer " + text}),
+            lambda: client.get(
+                "/api/credentials", environ_overrides=header("AUTHORIZATION", "Bearer ")
+            ),
         ),
         (
             "legacy key",
-            lambda: client.get("/api/credentials", headers={"X-Planasonix-Api-Key": text}),
+            lambda: client.get(
+                "/api/credentials", environ_overrides=header("X_PLANASONIX_API_KEY")
+            ),
         ),
-        ("host", lambda: client.get("/_mock/clock", headers={"Host": text})),
-        ("origin", lambda: client.post("/_mock/reset", headers={"Origin": text})),
+        ("host", lambda: client.get("/_mock/clock", environ_overrides=header("HOST"))),
+        ("origin", lambda: client.post("/_mock/reset", environ_overrides=header("ORIGIN"))),
     ]
     for param in ("status", "type", "cursor", "limit"):
         calls.append(
@@ -171,12 +184,7 @@ def test_ids_queries_and_auth_headers_answer_in_bounded_time(unit: str, ending: 
     calls.append(
         ("journal limit", lambda: client.get("/_mock/journal", query_string={"limit": text}))
     )
-    # No HTTP client can put a line break inside a header value (it ends the
-    # header); Werkzeug's test client refuses to build one at all.
-    in_headers = {"bearer", "bearer key", "legacy key", "host", "origin"}
     for label, call in calls:
-        if label in in_headers and ("\n" in text or "\r" in text):
-            continue
         response = _timed(label, call)
         assert response.status_code < 500, label
 
