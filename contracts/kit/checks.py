@@ -324,11 +324,11 @@ def _password_body(ctx: KitContext, name: str) -> dict[str, JSON]:
 
 
 def check_pagination(ctx: KitContext) -> None:
-    """Walk with small limits, first over a list nobody changes, then while
+    """Walk with small limits, first over a list the kit leaves alone, then while
     creating and purging; see :data:`CHECKS`.
 
-    Only the first walk is held to "every item once": the docs say nothing of
-    pages while the list changes, so keyset cursors (stable) and offsets
+    Only the first walks are held to "every item once": the docs say nothing
+    of pages while the list changes, so keyset cursors (stable) and offsets
     (an item may come twice or be passed over) are both conformant there.
     """
     client = ctx.client
