@@ -27,6 +27,7 @@ from contracts.kit.checks import (
     check_secret_non_echo,
     secret_configs,
 )
+from contracts.kit.checks_status import SUCCESS
 from contracts.kit.context import KitContext
 from contracts.kit.violations import SECRET_NON_ECHO
 from contracts.registry import CREDENTIAL_TYPES, secret_paths
@@ -110,7 +111,7 @@ def _object_valued_secret(ctx: KitContext) -> None:
     made = client.create(body)
     if made.status in (400, 422):
         return  # a deployment may take the key file only as a string: nothing to see
-    _expect(SECRET_NON_ECHO, made, {200, 201}, "create with an object-valued secret")
+    _expect(SECRET_NON_ECHO, made, set(SUCCESS["create"]), "create with an object-valued secret")
     cred_id = str((made.data or {}).get("id"))
     client.get(cred_id)
     _bounded_walk(client, {"limit": 2}, {cred_id}, max_pages=30)

@@ -41,7 +41,7 @@ HUGE_LIMIT = 100000
 
 # Model.choices situation -> (profile setting, {answer: value}).
 FROM_CHOICES: dict[str, tuple[str, dict[str, JSON]]] = {
-    "create status code": ("create_status", {"201": 201, "200": 200}),
+    "create status code": ("create_status", {"201": 201, "200": 200, "202": 202, "203": 203}),
     "GET of a soft-deleted id": ("get_deleted", {"200": "found", "404": "not_found"}),
     "list without status": (
         "list_default_status",

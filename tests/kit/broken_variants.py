@@ -859,6 +859,7 @@ ALTERNATIVES: dict[str, Callable[[], WsgiApp]] = {
     "restore of active is 409": wrap(StateConflicts, delete=False, restore=True, purge=False),
     "purge of active is 409": wrap(StateConflicts, delete=False, restore=False, purge=True),
     "create answers 200": wrap(Create200),
+    "create answers 202": alt(create_status=202),
     "validation is 422": wrap(Validation422),
     "validation is 422, a type change 400": wrap(Validation422TypeChange400),
     "extra non-secret fields": wrap(ExtraFields),

@@ -40,6 +40,7 @@ IMPLIED: dict[str, set[str]] = {
     "restore of active is 409": {"restore_active"},
     "purge of active is 409": {"purge_active"},
     "create answers 200": {"create_status", "create_location"},
+    "create answers 202": ALT_SERVER | {"create_status", "create_location"},
     "validation is 422": {"validation_status", "query_error_status"},
     "extra non-secret fields": {"extra_fields"},
     "no deleted_at on get and list": {"deleted_at_on_get", "deleted_at_on_list"},

@@ -164,7 +164,7 @@ def test_choices_are_learned_once_then_held() -> None:
     with pytest.raises(ContractViolation, match="invariant 6"):
         choices.hold("GET of a soft-deleted id", "200", None)
     with pytest.raises(ContractViolation, match="allows only"):
-        choices.hold("create status code", "202", None)
+        choices.hold("create status code", "204", None)  # no body: not "2xx with the metadata"
 
 
 def test_a_create_keeps_back_the_cleanup_of_what_it_may_create() -> None:

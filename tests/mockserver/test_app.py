@@ -1,8 +1,16 @@
 from __future__ import annotations
 
-from fake_support import bearer, sample_config
+from fake_support import START, bearer, sample_config
 
-from mockserver import FakeConfig, FakeState, Keyring, create_app, get_state
+from mockserver import (
+    CredentialStore,
+    FakeConfig,
+    FakeState,
+    Keyring,
+    ManualClock,
+    create_app,
+    get_state,
+)
 
 
 def test_each_app_owns_its_state() -> None:
@@ -33,7 +41,9 @@ def test_seeded_apps_are_reproducible() -> None:
     def run() -> tuple[str, str]:
         ring = Keyring()
         ring.add("k", "ws")
-        app = create_app(keyring=ring, config=FakeConfig(seed=11))
+        # A manual clock: cursors carry created_at, and the wall clock may tick between runs.
+        store = CredentialStore(clock=ManualClock(START), seed=11)
+        app = create_app(store, keyring=ring, config=FakeConfig(seed=11))
         client = app.test_client()
         for name in ("a", "b"):
             client.post(

@@ -139,14 +139,19 @@ def test_a_hidden_deleted_one_answers_404_to_get_and_update() -> None:
 # --- HTTP settings (the routes ask the policy) --------------------------------------------------
 
 
-def test_create_status_and_location() -> None:
-    client = client_for(create_status=200, create_location=False)
+@pytest.mark.parametrize("status", [200, 202, 203])
+def test_create_status_and_location(status: int) -> None:
+    # The docs say "2xx with the new metadata": each such status is a profile's to pick.
+    client = client_for(create_status=status, create_location=False)
+    secret = canary()
     response = client.post(
         "/api/credentials",
-        json={"name": "c", "type": "password", "config": {"password": canary()}},
+        json={"name": "c", "type": "password", "config": {"password": secret}},
         headers=H,
     )
-    assert response.status_code == 200 and "Location" not in response.headers
+    assert response.status_code == status and "Location" not in response.headers
+    assert response.get_json()["data"]["name"] == "c"
+    assert secret not in response.get_data(as_text=True)
 
 
 def test_validation_and_query_errors_take_their_own_status() -> None:
