@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import re
 import warnings
-from collections.abc import Iterable, Mapping
+from collections.abc import Awaitable, Iterable, Mapping
+from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import urlsplit
 
@@ -25,6 +26,10 @@ if TYPE_CHECKING:
 
 
 _METHODS: Final = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
+# Set while respx resolves a request of an async httpx client: the side effect
+# then answers with an awaitable that runs the fake in a worker thread, so a
+# fault's delay (or any slow answer) never blocks the event loop.
+_ASYNC_CLIENT: ContextVar[bool] = ContextVar("planasonix_intercept_async", default=False)
 
 
 def host_pattern(hosts: Iterable[str]) -> re.Pattern[str]:
@@ -103,11 +108,23 @@ class InterceptedFake(PlanasonixFake):
         result = call_wsgi(self.wsgi, request.method, request.url, request.headers, request.body)
         return result.status, result.header_dict(), result.body
 
-    def _respond_httpx(self, request: httpx.Request) -> httpx.Response:
+    def _respond_httpx(self, request: httpx.Request) -> httpx.Response | Awaitable[httpx.Response]:
         import httpx
 
+        if _ASYNC_CLIENT.get():
+            return self._respond_httpx_async(request)
         result = call_wsgi(
             self.wsgi, request.method, str(request.url), request.headers, request.read()
+        )
+        return httpx.Response(result.status, headers=result.headers, content=result.body)
+
+    async def _respond_httpx_async(self, request: httpx.Request) -> httpx.Response:
+        import anyio.to_thread
+        import httpx
+
+        body = await request.aread()
+        result = await anyio.to_thread.run_sync(
+            call_wsgi, self.wsgi, request.method, str(request.url), request.headers, body
         )
         return httpx.Response(result.status, headers=result.headers, content=result.body)
 
@@ -134,7 +151,7 @@ class InterceptedFake(PlanasonixFake):
                 stacklevel=3,
             )
             return
-        router = respx.MockRouter(assert_all_called=False, assert_all_mocked=False)
+        router = _router_class(respx)(assert_all_called=False, assert_all_mocked=False)
         router.route(url__regex=host_pattern(self.hosts)).mock(side_effect=self._respond_httpx)
         if self.block_others:
             router.route().mock(side_effect=self._refuse_httpx)
@@ -164,3 +181,22 @@ class InterceptedFake(PlanasonixFake):
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def _router_class(respx: Any) -> Any:
+    """respx's `MockRouter`, marking the requests of async clients (`_ASYNC_CLIENT`).
+
+    respx hands sync and async clients' requests to the same side effect, and
+    awaits what it returns only on the async path; the mark tells them apart.
+    """
+
+    class Router(respx.MockRouter):  # type: ignore[misc]
+        async def async_handler(self, request: httpx.Request) -> httpx.Response:
+            token = _ASYNC_CLIENT.set(True)
+            try:
+                response: httpx.Response = await super().async_handler(request)
+                return response
+            finally:
+                _ASYNC_CLIENT.reset(token)
+
+    return Router

@@ -181,6 +181,32 @@ def test_intercept_answers_httpx_sync_and_async_on_the_real_url() -> None:
     assert fake.httpx_mock is None  # stopped with the fake
 
 
+def test_an_intercepted_async_call_waits_without_blocking_the_event_loop() -> None:
+    # A delay fault on an async client's call: other tasks run meanwhile.
+    with InterceptedFake() as fake:
+        fake.faults.add(status=503, delay_ms=400, times=1)
+
+        async def main() -> tuple[int, list[float], httpx.Response]:
+            started = time.perf_counter()
+            ticks: list[float] = []
+
+            async def ticker() -> None:
+                while time.perf_counter() - started < 0.3:
+                    ticks.append(time.perf_counter() - started)
+                    await asyncio.sleep(0.02)
+
+            async with httpx.AsyncClient(base_url="https://api.planasonix.com") as client:
+                slow, _ = await asyncio.gather(
+                    client.get("/api/credentials", headers=fake.auth_headers), ticker()
+                )
+                after = await client.get("/api/credentials", headers=fake.auth_headers)
+            return slow.status_code, ticks, after
+
+        status, ticks, after = asyncio.run(main())
+    assert status == 503 and after.status_code == 200
+    assert len(ticks) >= 5, ticks  # blocked, the loop would tick at most once
+
+
 # --- call verification ------------------------------------------------------------
 
 
