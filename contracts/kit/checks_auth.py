@@ -66,19 +66,10 @@ WAYS = tuple(Way(prefix, legacy) for prefix in ("", "/v1") for legacy in (False,
 
 def client_for(ctx: KitContext, base: Client, way: Way) -> Client:
     """A client like ``base`` (same key, label, budget, record) reaching in by ``way``."""
-    cls = LegacyHeaderClient if way.legacy else Client
-    return cls(
-        ctx.client.base_url + way.prefix,
-        base.api_key,
-        detector=base.detector,
-        budget=base.budget,
-        recorder=base.recorder,
-        ids=base.ids,
-        label=base.label,
+    return base.sibling(
+        LegacyHeaderClient if way.legacy else Client,
+        base_url=ctx.client.base_url + way.prefix,
         session=base.session,
-        timeout=base.timeout,
-        max_retry_after=base.max_retry_after,
-        masked_keys=base.masked_keys,
     )
 
 

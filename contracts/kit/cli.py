@@ -8,12 +8,9 @@ from __future__ import annotations
 import argparse
 import os
 import secrets
-import signal
 import sys
-import threading
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager, nullcontext
-from types import FrameType
+from collections.abc import Callable, Sequence
+from contextlib import nullcontext
 from typing import Any
 
 from contracts.kit.cleanup import is_kit_prefix
@@ -30,6 +27,7 @@ from contracts.kit.runner import (
     write_junit,
     write_report,
 )
+from contracts.kit.sigterm import sigterm_raises
 from contracts.kit.violations import CHECKS, KitError
 from contracts.kit.watch_cli import add_commands as add_traffic_commands
 from contracts.kit.watch_cli import check_har, proxy
@@ -98,23 +96,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-@contextmanager
-def _sigterm_raises() -> Iterator[None]:
-    """SIGTERM becomes :class:`Interrupted` in the main thread, so cleanup runs."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def handler(signum: int, frame: FrameType | None) -> None:
-        raise Interrupted()
-
-    previous = signal.signal(signal.SIGTERM, handler)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-
-
 def run(args: argparse.Namespace) -> int:
     target: Any = nullcontext(args.base_url)
     api_key, second = args.api_key, args.second_api_key
@@ -140,7 +121,7 @@ def run(args: argparse.Namespace) -> int:
         seed=args.seed,
         read_only=args.read_only,
     )
-    with _sigterm_raises(), target as base_url:
+    with sigterm_raises(Interrupted), target as base_url:
         ctx = KitContext.build(
             base_url,
             api_key,
@@ -175,7 +156,7 @@ def cleanup(args: argparse.Namespace) -> int:
         )
         return EXIT_ERROR
     try:
-        with _sigterm_raises():
+        with sigterm_raises(Interrupted):
             removed, left = remove_prefixed(
                 args.base_url, args.api_key, args.prefix, dry_run=args.dry_run
             )
@@ -201,7 +182,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return check_har(args)
         if args.command in ("learn", "diff"):
             # Their sequences draw with Hypothesis too: nothing may land in ./.hypothesis.
-            with _sigterm_raises(), hypothesis_isolated():
+            with sigterm_raises(Interrupted), hypothesis_isolated():
                 return learn_command(args) if args.command == "learn" else diff_command(args)
         return run(args)
     except KitError as exc:

@@ -229,6 +229,32 @@ class Client:
         self.soft_violations: list[ContractViolation] = []
         self.retries_429 = 0
 
+    def sibling(
+        self,
+        cls: type[Client] | None = None,
+        *,
+        base_url: str | None = None,
+        session: requests.Session | None = None,
+    ) -> Client:
+        """A client of the same run: this one's key, canaries, budget, record, ids and
+        settings, reaching in at ``base_url`` (default: this one's), on ``session``
+        (default: a new one; a Session is not thread-safe), as ``cls`` (default: the same)."""
+        return (cls or type(self))(
+            base_url or self.base_url,
+            self.api_key,
+            detector=self.detector,
+            budget=self.budget,
+            recorder=self.recorder,
+            ids=self.ids,
+            label=self.label,
+            session=session,
+            timeout=self.timeout,
+            max_retries=self.max_retries,
+            max_retry_after=self.max_retry_after,
+            sleep=self.sleep,
+            masked_keys=self.masked_keys,
+        )
+
     # --- masking -----------------------------------------------------------------
 
     def mask(self, text: str) -> str:

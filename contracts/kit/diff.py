@@ -726,10 +726,14 @@ def _classify(
 
 
 def _masked(client: Client, value: JSON) -> JSON:
-    """``value`` with every canary and key masked, as the kit's records are."""
+    """``value`` with every canary and key masked, as the kit's records are; withheld
+    whole when a canary shows in another form (encoded, a fragment), which a mask
+    of the canaries as sent would let through."""
     if value is None or isinstance(value, bool | int | float):
         return value
     text = json.dumps(value)
+    if client.detector.scan(text):
+        return "<withheld: holds a secret the kit sent>"
     masked = client.mask(text)
     if masked == text:
         return value

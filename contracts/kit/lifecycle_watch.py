@@ -204,6 +204,9 @@ class LifecycleWatch:
         found = self._get(cred_id, workspace)
         view = _full_view(data)
         if view is None:
+            # Changed, but not shown: what a restore must bring back is unknown now.
+            found.changed, found.view = finished, None
+            found.before_delete = found.await_restored = None
             return
         status = view.get("status")
         if (

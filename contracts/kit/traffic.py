@@ -57,11 +57,12 @@ class Observed:
 
     method: str
     url: str  # as the client addressed it: path and query (a HAR gives the full URL)
-    request_headers: list[tuple[str, str]]
-    request_body: bytes | None
+    # Left out of the repr: the API key and the secrets a request carries.
+    request_headers: list[tuple[str, str]] = field(repr=False)
+    request_body: bytes | None = field(repr=False)
     status: int
     response_headers: list[tuple[str, str]]
-    response_body: bytes | None  # None: not captured (a HAR may omit it)
+    response_body: bytes | None = field(repr=False)  # None: not captured (a HAR may omit it)
     started: float  # seconds, any epoch shared by one stream of exchanges
     finished: float
     seq: int = 0

@@ -7,15 +7,11 @@ run (bad arguments, the port taken, an unreadable HAR).
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
-from types import FrameType
 from typing import Any
 
 from contracts.kit.judge import MIN_SECRET_LENGTH, Judge, Violation
+from contracts.kit.sigterm import sigterm_raises
 
 EXIT_ERROR = 2
 DEFAULT_LISTEN = "127.0.0.1:8081"
@@ -93,23 +89,6 @@ def _finish(judge: Judge, args: argparse.Namespace) -> int:
     return judge.exit_code
 
 
-@contextmanager
-def _sigterm_interrupts() -> Iterator[None]:
-    """SIGTERM ends the proxy as Ctrl-C does (waitress stops on KeyboardInterrupt)."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def handler(signum: int, frame: FrameType | None) -> None:
-        raise KeyboardInterrupt
-
-    previous = signal.signal(signal.SIGTERM, handler)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-
-
 def proxy(args: argparse.Namespace) -> int:
     from contracts.kit.proxy import JudgeWorker, ProxyApp, ProxyServer, is_loopback
 
@@ -137,7 +116,7 @@ def proxy(args: argparse.Namespace) -> int:
         return EXIT_ERROR
     print(f"Proxying {server.url} -> {app.upstream}{app.prefix}", flush=True)
     print("Judging every exchange; Ctrl-C ends with a summary.", flush=True)
-    with _sigterm_interrupts():
+    with sigterm_raises(KeyboardInterrupt):
         try:
             server.run()  # returns on KeyboardInterrupt (Ctrl-C, or SIGTERM above)
         except KeyboardInterrupt:

@@ -343,3 +343,34 @@ def test_the_proxy_and_run_allow_the_same_statuses(method: str, path: str) -> No
         ]
         exchange = Exchange(0, method, "http://h" + path, {}, None, status=status)
         assert bool(judged) == (status_problem(exchange) is not None), status
+
+
+def test_an_update_answered_without_the_metadata_leaves_restore_unjudged() -> None:
+    # The update changed the config, but its answer did not show it: the view
+    # from before the update is no longer what a restore must bring back.
+    t = Traffic()
+    created(t)
+    t.send("GET", "/api/credentials/cred_a", 200, one(view("cred_a", username="u")))
+    t.send(
+        "PUT", "/api/credentials/cred_a", 200, one({"id": "cred_a"}), {"config": {"username": "v"}}
+    )
+    t.send("DELETE", "/api/credentials/cred_a", 200, one(DELETED))
+    t.send("POST", "/api/credentials/cred_a/restore", 200, one(RESTORED))
+    got = t.send("GET", "/api/credentials/cred_a", 200, one(view("cred_a", username="v")))
+    assert not [g for g in got if "invariant 2" in g], got
+
+
+def test_an_observed_exchange_shows_no_key_or_body_in_its_repr() -> None:
+    observed = Observed(
+        method="POST",
+        url="/api/credentials",
+        request_headers=[("Authorization", "Bearer plnx_repr_key_91c2")],
+        request_body=b'{"config": {"password": "repr-canary-5d7e"}}',
+        status=201,
+        response_headers=[],
+        response_body=b'{"data": {"note": "repr-canary-5d7e"}}',
+        started=0.0,
+        finished=0.0,
+    )
+    shown = repr(observed)
+    assert "plnx_repr_key_91c2" not in shown and "repr-canary-5d7e" not in shown

@@ -285,3 +285,39 @@ def test_recorded_bodies_keep_no_secret_of_an_item_without_a_known_type() -> Non
     body = {"data": [{"id": "cred_x", "config": {"password": real, "host": "h"}}]}
     kept = _without_secret_fields(body)
     assert real not in json.dumps(kept) and kept["data"][0]["config"]["host"] == "h"
+
+
+def test_a_divergence_value_holding_an_encoded_canary_is_withheld(
+    factory: CanaryFactory,
+) -> None:
+    from contracts.kit.diff import _masked
+
+    canary = factory.fresh()
+    client = Client(
+        "http://127.0.0.1:9",
+        "plnx_test_mask",
+        detector=factory.detector,
+        budget=Budget(None),
+        recorder=Recorder(),
+        ids=CreatedIds(),
+    )
+    encoded = base64.b64encode(canary.encode()).decode()
+    assert _masked(client, {"note": encoded}) == "<withheld: holds a secret the kit sent>"
+    assert canary not in json.dumps(_masked(client, {"note": canary}))
+    assert _masked(client, {"host": "db.example.com"}) == {"host": "db.example.com"}
+
+
+@pytest.mark.parametrize(("status", "accused"), [(502, False), (503, False), (500, True)])
+def test_a_gateway_error_in_a_race_is_not_the_apis_answer(status: int, accused: bool) -> None:
+    from contracts.kit.concurrency import _winners
+    from contracts.kit.exchange import Exchange, Reply
+
+    def reply(code: int) -> Reply:
+        return Reply(code, {}, "", None, Exchange(0, "POST", "http://h/api/credentials", {}, None))
+
+    replies = [reply(201), reply(status)]
+    if accused:
+        with pytest.raises(ContractViolation, match="expected 2xx or 409"):
+            _winners(replies, "same-name creates")
+    else:
+        _winners(replies, "same-name creates")
