@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from flask.testing import FlaskClient
 
 from mockserver import CredentialStore, FakeConfig, Keyring, create_app
+from mockserver.seed import load_credential
 
 KEY = "plnx_bench_key"
 WORKSPACE = "ws_bench"
@@ -36,7 +37,8 @@ def build(size: int) -> FlaskClient:
             if type_ == "password"
             else {"key": "bench-secret", "header_name": "X-Api-Key"}
         )
-        store.load(
+        load_credential(
+            store,
             WORKSPACE,
             name=f"credential-{n:06d}",
             type=type_,

@@ -5,8 +5,8 @@ Run by `make bench` (benchmarks/run_all.py) or directly; never by a test.
 - create: `CredentialStore.create` of a database credential (validation,
   secret split, id, indices, the returned snapshot), median per call over
   batches, against the goal of 30 µs. The floor it is compared with, in the
-  same run, is the store's work minus validation (`load(validate=False)`).
-- seeding: 100,000 credentials of mixed types, each through `store.load`
+  same run, is the store's work minus validation (`load_credential(validate=False)`).
+- seeding: 100,000 credentials of mixed types, each through `load_credential`
   with its full validation (what a seed file's entry costs), goal 5 s.
   `load_fixtures` (what `planasonix-mock serve --seed FILE` does) is printed
   beside it: it loads a file twice, first into a scratch store so that a bad
@@ -30,7 +30,7 @@ from typing import Any
 
 from mockserver import CredentialStore
 from mockserver.clock import format_timestamp
-from mockserver.seed import load_fixtures
+from mockserver.seed import load_credential, load_fixtures
 
 CREATE_GOAL_US = 30.0
 SEED_GOAL_S = 5.0
@@ -66,8 +66,13 @@ def time_creates(batches: int = 30, per_batch: int = 200) -> tuple[float, float]
         creates.append((time.thread_time() - began) / per_batch)
         began = time.thread_time()
         for i in range(per_batch):
-            store.load(
-                WORKSPACE, name=f"l-{b}-{i}", type="database", config=DATABASE, validate=False
+            load_credential(
+                store,
+                WORKSPACE,
+                name=f"l-{b}-{i}",
+                type="database",
+                config=DATABASE,
+                validate=False,
             )
         loads.append((time.thread_time() - began) / per_batch)
     return statistics.median(creates) * 1e6, statistics.median(loads) * 1e6
@@ -93,7 +98,7 @@ def fixture_entries(n: int) -> list[dict[str, Any]]:
 
 def time_seeding(n: int) -> tuple[float, float, float]:
     """CPU seconds to seed `n` credentials through load_fixtures and through
-    store.load, and the wall seconds of the latter."""
+    load_credential, and the wall seconds of the latter."""
     entries = fixture_entries(n)
     gc.collect()
     began = time.thread_time()
@@ -106,7 +111,8 @@ def time_seeding(n: int) -> tuple[float, float, float]:
     began, wall = time.thread_time(), time.perf_counter()
     store = CredentialStore(seed=1)
     for entry in entries:
-        store.load(
+        load_credential(
+            store,
             WORKSPACE,
             name=entry["name"],
             type=entry["type"],
@@ -126,7 +132,7 @@ def memory_per_credential(n: int = 20_000) -> float:
     store = CredentialStore(seed=1)
     for i in range(n):
         type_ = ("database", "password", "api_key")[i % 3]
-        store.load(WORKSPACE, name=f"m-{i:06d}", type=type_, config=CONFIGS[type_])
+        load_credential(store, WORKSPACE, name=f"m-{i:06d}", type=type_, config=CONFIGS[type_])
     gc.collect()
     held = tracemalloc.get_traced_memory()[0] - before
     tracemalloc.stop()
@@ -148,7 +154,7 @@ def main() -> int:
     )
     fixtures_s, loads_s, wall_s = time_seeding(n)
     print(
-        f"seeding {n} credentials, one validated store.load each: {loads_s:.2f} s CPU "
+        f"seeding {n} credentials, one validated load_credential each: {loads_s:.2f} s CPU "
         f"({wall_s:.2f} s wall); goal <= {SEED_GOAL_S:.0f} s: "
         f"{_verdict(loads_s <= SEED_GOAL_S)} "
         f"(through load_fixtures, which loads twice: {fixtures_s:.2f} s CPU)"

@@ -29,15 +29,20 @@ would send them on create. Errors name the place in the file, never a value.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
-from .auth import READ_WRITE, Keyring, valid_workspace
-from .clock import parse_timestamp
-from .errors import ApiError, ErrorDetail, NameTaken, object_errors
-from .store import ACTIVE, CredentialStore
+import contracts
+from contracts.registry import schema_documents
+
+from .auth import READ_WRITE, USER_ID_RULE, Keyring, valid_user_id, valid_workspace
+from .clock import normalize, parse_timestamp
+from .errors import ApiError, ErrorDetail, NameTaken, ValidationFailed, object_errors
+from .store import ACTIVE, DELETED, STATUSES, Credential, CredentialStore
 
 _WORKSPACE_FIELDS = {"id", "name", "keys", "credentials"}
 _KEY_FIELDS = {"key", "user_id", "scopes"}
@@ -52,6 +57,12 @@ _CREDENTIAL_FIELDS = {
     "deleted_at",
     "created_by",
 }
+
+# The contract's own id rule (`common.json#/$defs/credential_id`), for ids a
+# fixture or state file brings; fullmatch, so no trailing newline slips by.
+_CREDENTIAL_ID: Final = re.compile(
+    schema_documents()["common.json"]["$defs"]["credential_id"]["pattern"]
+)
 
 
 BUNDLED_SEEDS = ("demo",)
@@ -180,9 +191,10 @@ def _add_credential(entry: object, workspace: str, where: str, store: Credential
     if not isinstance(config, dict):
         raise _refuse(f"{where}.config", "is required and must be an object")
     try:
-        store.load(
+        load_credential(
+            store,
             workspace,
-            name=spec.get("name"),  # type: ignore[arg-type]  # validated by the store
+            name=spec.get("name"),  # type: ignore[arg-type]  # validated by load_credential
             type=spec.get("type"),  # type: ignore[arg-type]
             config=config,
             status=spec.get("status", ACTIVE),
@@ -195,6 +207,75 @@ def _add_credential(entry: object, workspace: str, where: str, store: Credential
     except ApiError as error:
         details = error.details or (ErrorDetail("", error.message),)
         raise SeedError.at(ErrorDetail(_under(where, d.path), d.message) for d in details) from None
+
+
+def load_credential(
+    store: CredentialStore,
+    workspace: str,
+    *,
+    name: str,
+    type: str,
+    config: Mapping[str, Any],
+    status: str = ACTIVE,
+    id: str | None = None,
+    created_at: datetime | None = None,
+    updated_at: datetime | None = None,
+    deleted_at: datetime | None = None,
+    created_by: str | None = None,
+    validate: bool = True,
+) -> Credential:
+    """Add one credential with a given history to `store`: the rules every
+    fixtures entry, `PlanasonixFake.seed(name=...)` and a state file follow.
+
+    The same validation as create applies. `id` must match the contract's
+    id pattern, `created_by` look like a user id, and `deleted_at` come
+    with `status: deleted` and not before `created_at`. Timestamps default
+    to now; `updated_at` is raised to `created_at` (and `deleted_at`) when
+    earlier, and a deleted credential without `deleted_at` was deleted at
+    `updated_at`. `validate=False` skips the schema check (not the other
+    rules) for data the store wrote itself or a benchmark generated: schema
+    validation dominates the cost of a bulk load. Errors are the store's
+    (`ValidationFailed`, `NameTaken`), naming fields relative to the credential.
+    """
+    if validate:
+        schema_errors = contracts.validate_create(
+            {"name": name, "type": type, "config": dict(config)}
+        )
+        if schema_errors:
+            raise ValidationFailed(details=schema_errors)
+    errors: list[ErrorDetail] = []
+    if status not in STATUSES:
+        errors.append(ErrorDetail("status", "must be active or deleted"))
+    if id is not None and not (isinstance(id, str) and _CREDENTIAL_ID.fullmatch(id)):
+        errors.append(ErrorDetail("id", "is not a valid credential id (cred_...)"))
+    if created_by is not None and not valid_user_id(created_by):
+        errors.append(ErrorDetail("created_by", USER_ID_RULE))
+    if deleted_at is not None and status != DELETED:
+        errors.append(ErrorDetail("deleted_at", "must be null unless status is deleted"))
+    if errors:
+        raise ValidationFailed(details=errors)
+    created = normalize(created_at) if created_at else normalize(store.clock())
+    updated = max(normalize(updated_at) if updated_at else created, created)
+    deleted: datetime | None = None
+    if status == DELETED:
+        deleted = normalize(deleted_at) if deleted_at else updated
+        if deleted < created:
+            raise ValidationFailed(
+                details=[ErrorDetail("deleted_at", "must not be earlier than created_at")]
+            )
+        updated = max(updated, deleted)
+    return store.insert(
+        workspace,
+        name=name,
+        type=type,
+        config=config,
+        status=status,
+        id=id,
+        created_at=created,
+        updated_at=updated,
+        deleted_at=deleted,
+        created_by=created_by,
+    )
 
 
 def _object(value: object, where: str, allowed: set[str]) -> dict[str, Any]:

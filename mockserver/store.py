@@ -16,7 +16,6 @@ Why the shapes below:
 from __future__ import annotations
 
 import copy
-import re
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -31,7 +30,6 @@ import contracts
 from contracts.registry import schema_documents
 
 from . import jsontext
-from .auth import USER_ID_RULE, valid_user_id
 from .clock import Clock, format_timestamp, normalize, system_clock
 from .errors import (
     CredentialNotFound,
@@ -52,12 +50,6 @@ DEFAULT_LIMIT: Final = 50
 MAX_LIMIT: Final = 200
 
 JSONObject = dict[str, Any]
-
-# The contract's own id rule (`common.json#/$defs/credential_id`), for ids a
-# fixture or state file brings; fullmatch, so no trailing newline slips by.
-_CREDENTIAL_ID: Final = re.compile(
-    schema_documents()["common.json"]["$defs"]["credential_id"]["pattern"]
-)
 
 
 class SecretBox:
@@ -507,60 +499,33 @@ class CredentialStore:
             del self._records[record.id]
             return record.id
 
-    def load(
+    def insert(
         self,
         workspace: str,
         *,
         name: str,
         type: str,
         config: Mapping[str, Any],
-        status: str = ACTIVE,
-        id: str | None = None,
-        created_at: datetime | None = None,
-        updated_at: datetime | None = None,
-        deleted_at: datetime | None = None,
-        created_by: str | None = None,
-        validate: bool = True,
+        status: str,
+        id: str | None,
+        created_at: datetime,
+        updated_at: datetime,
+        deleted_at: datetime | None,
+        created_by: str | None,
     ) -> Credential:
-        """Insert a credential with a given history: for fixtures and state files.
+        """Insert a credential with a complete, already checked history.
 
-        The same validation as create applies. `id` must match the contract's
-        id pattern, `created_by` look like a user id, and `deleted_at` come
-        with `status: deleted` and not before `created_at`. Timestamps default
-        to now; `updated_at` is raised to `created_at` (and `deleted_at`) when
-        earlier, and a deleted credential without `deleted_at` was deleted at
-        `updated_at`. `validate=False` skips the schema check (not the other
-        rules) for data this store wrote itself or a benchmark generated:
-        schema validation dominates the cost of a bulk load.
+        For fixtures and state files, through `mockserver.seed.load_credential`,
+        which holds the rules such a history follows (schema, id and creator
+        shape, timestamps in order, defaults). The store keeps only its own:
+        an id is used once, a name is held once, and ids it makes later sort
+        after any id it was given.
         """
-        if validate:
-            _fail(contracts.validate_create({"name": name, "type": type, "config": dict(config)}))
-        errors: list[ErrorDetail] = []
-        if status not in STATUSES:
-            errors.append(ErrorDetail("status", "must be active or deleted"))
-        if id is not None and not (isinstance(id, str) and _CREDENTIAL_ID.fullmatch(id)):
-            errors.append(ErrorDetail("id", "is not a valid credential id (cred_...)"))
-        if created_by is not None and not valid_user_id(created_by):
-            errors.append(ErrorDetail("created_by", USER_ID_RULE))
-        if deleted_at is not None and status != DELETED:
-            errors.append(ErrorDetail("deleted_at", "must be null unless status is deleted"))
-        _fail(errors)
         with self._lock:
             if id is not None and id in self._records:
                 raise ValidationFailed(details=[ErrorDetail("id", "is already in use")])
-            now = self._now()
-            created = normalize(created_at) if created_at else now
-            updated = max(normalize(updated_at) if updated_at else created, created)
-            deleted: datetime | None = None
-            if status == DELETED:
-                deleted = normalize(deleted_at) if deleted_at else updated
-                if deleted < created:
-                    raise ValidationFailed(
-                        details=[ErrorDetail("deleted_at", "must not be earlier than created_at")]
-                    )
-                updated = max(updated, deleted)
             if id is not None and isinstance(self.id_generator, IdGenerator):
-                # Ids made from here on must still sort after this one (SPEC §1).
+                # Ids made from here on must still sort after this one.
                 self.id_generator.observe(id)
             record = self._new_record(
                 workspace,
@@ -568,11 +533,13 @@ class CredentialStore:
                 name=name,
                 type_=type,
                 config=config,
-                created_at=created,
+                created_at=normalize(created_at),
                 created_by=created_by,
                 reserve=status == ACTIVE or self.policy.deleted_names_reserved,
             )
-            record.status, record.updated_at, record.deleted_at = status, updated, deleted
+            record.status = status
+            record.updated_at = normalize(updated_at)
+            record.deleted_at = normalize(deleted_at) if deleted_at else None
             self._insert(record)
             return record.snapshot()
 

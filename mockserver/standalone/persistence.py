@@ -49,6 +49,7 @@ from ..auth import valid_workspace
 from ..clock import format_timestamp, parse_timestamp
 from ..errors import ApiError, InternalError
 from ..httpio import SAFE_METHODS, is_api_path, render_error
+from ..seed import load_credential
 from ..state import get_state
 from ..store import CredentialStore
 
@@ -198,7 +199,8 @@ class StateFile:
         # Everything parsed: now replace, so a bad file changes nothing.
         store.reset()
         for credential, box in scratch.iter_all():
-            store.load(
+            load_credential(
+                store,
                 credential.workspace,
                 name=credential.name,
                 type=credential.type,
@@ -259,9 +261,10 @@ class StateFile:
                 except ValueError:
                     raise StateFileError(f"{where}.{name}: must be a timestamp") from None
         try:
-            store.load(
+            load_credential(
+                store,
                 workspace,
-                name=entry.get("name"),  # type: ignore[arg-type]  # validated by the store
+                name=entry.get("name"),  # type: ignore[arg-type]  # validated by load_credential
                 type=entry.get("type"),  # type: ignore[arg-type]
                 config=contracts.merge_config(public, hidden),
                 status=str(entry.get("status", "active")),

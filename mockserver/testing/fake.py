@@ -37,7 +37,7 @@ from ..clock import parse_timestamp, system_clock
 from ..errors import ApiError, CredentialNotFound, ErrorDetail
 from ..journal import Journal, JournalRecord
 from ..profile import Policy, Profile
-from ..seed import SeedError, SeedSummary, load_fixtures
+from ..seed import SeedError, SeedSummary, load_credential, load_fixtures
 from ..standalone import faults as fault_hooks
 from ..standalone.faults import FaultBook
 from ..standalone.timecontrol import ControllableClock
@@ -371,7 +371,7 @@ class PlanasonixFake:
                         [ErrorDetail(field, "must be an RFC 3339 timestamp")]
                     ) from None
         try:
-            return self.store.load(workspace, **credential)
+            return load_credential(self.store, workspace, **credential)
         except ApiError as error:
             # The HTTP summary ("The request has invalid fields.") names nothing;
             # a test author needs the fields, as a fixtures file error gives them.

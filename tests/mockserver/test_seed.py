@@ -1,16 +1,21 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
+from fake_support import START, sample_config
 
 import contracts
 from mockserver import CredentialStore, Keyring
-from mockserver.seed import SeedError, load_fixtures, load_fixtures_file
+from mockserver.errors import NameTaken, ValidationFailed
+from mockserver.seed import SeedError, load_credential, load_fixtures, load_fixtures_file
 
 DEMO = Path(__file__).resolve().parents[2] / "fixtures" / "demo.json"
 CRED = "workspaces[0].credentials[0]"
+WS = "ws_a"
 
 
 def test_demo_fixtures_cover_every_type_and_both_workspaces() -> None:
@@ -194,3 +199,71 @@ def test_good_history_fields_load() -> None:
     (credential,) = [c for c, _ in store.iter_all()]
     assert (credential.id, credential.created_by) == ("cred_Fixture-1_a", "usr_Some-One_1")
     assert credential.deleted_at == credential.created_at
+
+
+# --- one credential with a history (fixtures entries, state files, fake.seed) ---
+
+
+def test_load_credential_accepts_history_and_rejects_clashes(store: CredentialStore) -> None:
+    loaded = load_credential(
+        store,
+        WS,
+        name="old",
+        type="password",
+        config=sample_config("password"),
+        status="deleted",
+        id="cred_fixture0000000001",
+        created_at=START - timedelta(days=10),
+        deleted_at=START - timedelta(days=1),
+        created_by="usr_x",
+    )
+    assert loaded.status == "deleted"
+    assert loaded.updated_at == START - timedelta(days=1)
+    with pytest.raises(ValidationFailed):
+        load_credential(
+            store, WS, name="dup-id", type="password", config={"password": "p"}, id=loaded.id
+        )
+    with pytest.raises(ValidationFailed):
+        load_credential(
+            store, WS, name="bad", type="password", config={"password": "p"}, status="gone"
+        )
+    with pytest.raises(NameTaken):
+        load_credential(store, WS, name="old", type="password", config={"password": "p"})
+    store.reset()
+    assert len(store) == 0
+    assert store.list(WS, status="all").items == []
+
+
+def test_load_credential_checks_id_creator_and_deletion_time(store: CredentialStore) -> None:
+    base = {"name": "h", "type": "password", "config": {"password": "p"}}
+    refused: list[tuple[dict[str, Any], str]] = [
+        ({"id": "cred_a.b"}, "id"),
+        ({"id": "cred_ab\n"}, "id"),
+        ({"id": "cred_" + "a" * 65}, "id"),
+        ({"created_by": "alice"}, "created_by"),
+        ({"created_by": "usr_a b"}, "created_by"),
+        ({"deleted_at": START}, "deleted_at"),
+        (
+            {"status": "deleted", "created_at": START, "deleted_at": START - timedelta(seconds=1)},
+            "deleted_at",
+        ),
+        (
+            {"status": "deleted", "deleted_at": START - timedelta(days=1)},
+            "deleted_at",
+        ),  # created: now
+    ]
+    for fields, field in refused:
+        with pytest.raises(ValidationFailed) as raised:
+            load_credential(store, WS, **base, **fields)
+        assert [d.path for d in raised.value.details] == [field], fields
+    assert len(store) == 0
+    loaded = load_credential(
+        store,
+        WS,
+        **base,
+        id="cred_A-z_09",
+        created_by="usr_B-y_1",
+        status="deleted",
+        deleted_at=START,
+    )
+    assert (loaded.id, loaded.created_by, loaded.deleted_at) == ("cred_A-z_09", "usr_B-y_1", START)

@@ -6,7 +6,6 @@ import contextlib
 import pickle
 import threading
 from datetime import timedelta
-from typing import Any
 
 import pytest
 from fake_support import START, sample_config
@@ -14,6 +13,7 @@ from fake_support import START, sample_config
 import contracts
 from mockserver import CredentialStore, ManualClock, jsontext
 from mockserver.errors import CredentialNotFound, NameTaken, StateConflict, ValidationFailed
+from mockserver.seed import load_credential
 
 WS = "ws_a"
 
@@ -396,60 +396,6 @@ def test_no_repr_shows_a_secret(store: CredentialStore) -> None:
         pickle.dumps(box)
 
 
-def test_load_accepts_history_and_rejects_clashes(store: CredentialStore) -> None:
-    loaded = store.load(
-        WS,
-        name="old",
-        type="password",
-        config=sample_config("password"),
-        status="deleted",
-        id="cred_fixture0000000001",
-        created_at=START - timedelta(days=10),
-        deleted_at=START - timedelta(days=1),
-        created_by="usr_x",
-    )
-    assert loaded.status == "deleted"
-    assert loaded.updated_at == START - timedelta(days=1)
-    with pytest.raises(ValidationFailed):
-        store.load(WS, name="dup-id", type="password", config={"password": "p"}, id=loaded.id)
-    with pytest.raises(ValidationFailed):
-        store.load(WS, name="bad", type="password", config={"password": "p"}, status="gone")
-    with pytest.raises(NameTaken):
-        store.load(WS, name="old", type="password", config={"password": "p"})
-    store.reset()
-    assert len(store) == 0
-    assert store.list(WS, status="all").items == []
-
-
-def test_load_checks_id_creator_and_deletion_time(store: CredentialStore) -> None:
-    base = {"name": "h", "type": "password", "config": {"password": "p"}}
-    refused: list[tuple[dict[str, Any], str]] = [
-        ({"id": "cred_a.b"}, "id"),
-        ({"id": "cred_ab\n"}, "id"),
-        ({"id": "cred_" + "a" * 65}, "id"),
-        ({"created_by": "alice"}, "created_by"),
-        ({"created_by": "usr_a b"}, "created_by"),
-        ({"deleted_at": START}, "deleted_at"),
-        (
-            {"status": "deleted", "created_at": START, "deleted_at": START - timedelta(seconds=1)},
-            "deleted_at",
-        ),
-        (
-            {"status": "deleted", "deleted_at": START - timedelta(days=1)},
-            "deleted_at",
-        ),  # created: now
-    ]
-    for fields, field in refused:
-        with pytest.raises(ValidationFailed) as raised:
-            store.load(WS, **base, **fields)
-        assert [d.path for d in raised.value.details] == [field], fields
-    assert len(store) == 0
-    loaded = store.load(
-        WS, **base, id="cred_A-z_09", created_by="usr_B-y_1", status="deleted", deleted_at=START
-    )
-    assert (loaded.id, loaded.created_by, loaded.deleted_at) == ("cred_A-z_09", "usr_B-y_1", START)
-
-
 def test_integer_fields_come_from_the_schemas() -> None:
     from mockserver.store import integer_paths
 
@@ -467,7 +413,9 @@ def test_an_integral_float_at_an_integer_field_is_stored_as_an_int(store: Creden
     updated = store.update(WS, created.id, {"config": {"port": 6543.0}})
     assert type(updated.config["port"]) is int and updated.config["port"] == 6543
     assert store.update(WS, created.id, {"config": {"port": 6543.0}}) == updated  # no change
-    loaded = store.load(WS, name="p", type="password", config={"password": "p", "port": 21.0})
+    loaded = load_credential(
+        store, WS, name="p", type="password", config={"password": "p", "port": 21.0}
+    )
     assert type(loaded.config["port"]) is int
     assert "6543.0" not in repr(store.get(WS, created.id).to_json())
 
@@ -485,7 +433,7 @@ def test_every_way_a_name_enters_refuses_control_characters(
     with pytest.raises(ValidationFailed):
         store.update(WS, kept.id, {"name": name})
     with pytest.raises(ValidationFailed):
-        store.load(WS, name=name, type="password", config=config)
+        load_credential(store, WS, name=name, type="password", config=config)
     assert [c.name for c in store.list(WS).items] == ["kept"]
 
 
