@@ -35,7 +35,8 @@ from flask import Flask, Response, g, request
 from werkzeug.exceptions import HTTPException
 
 from .api import register_routes
-from .auth import DEV_KEY, DEV_USER, DEV_WORKSPACE, Keyring
+from .assembly import build_state
+from .auth import Keyring
 from .errors import (
     ApiError,
     InternalError,
@@ -49,7 +50,7 @@ from .httpio import current_request, is_api_path, json_response, render_error
 from .journal import Journal, JournalRecord
 from .journal import in_scope as in_journal_scope
 from .profile import Policy
-from .state import EXTENSION_KEY, FakeConfig, FakeState, get_state, new_state
+from .state import EXTENSION_KEY, FakeConfig, FakeState, get_state
 from .store import CredentialStore
 
 __all__ = [
@@ -81,38 +82,39 @@ def create_app(
     config: FakeConfig | None = None,
     extensions: Iterable[Extension] = (),
     profile: Policy | Mapping[str, Any] | str | Path | None = None,
+    state: FakeState | None = None,
 ) -> Flask:
     """A Flask app serving the Credentials API under `/api` and `/v1/api`.
 
     `keys` / `read_only_keys` map API key -> workspace and are added to
     `keyring` (a new one when omitted). When no key is given at all, the
     documented development key `plnx_test_dev_key` opens workspace `ws_dev`.
-    `config.seed` makes ids and cursors reproducible. Each of `extensions`
+    `config.seed` makes ids and cursors reproducible. The pieces are put
+    together by `mockserver.assembly.build_state`; `state` serves a state
+    built already (`build_state(seed=...).state`) instead: pass it without
+    the pieces. Each of `extensions`
     gets `init_app(app)` once the core is wired (see the module docstring);
     `mockserver.standalone.StandaloneOptions(...)` is the one `planasonix-mock
     serve` uses. `profile` picks the answers to what the docs leave open: a
     `contracts.profile.Profile`, its JSON document (dict), a path to one, or
     None for the fake's defaults; it applies to `store` too.
     """
-    config = config or FakeConfig()
-    if store is None:
-        store = CredentialStore(seed=config.seed)
-    if profile is not None:
-        store.policy = Policy.of(profile if not isinstance(profile, Path) else str(profile))
-    if keyring is None:
-        keyring = Keyring()
-    for key, workspace in (keys or {}).items():
-        keyring.add(key, workspace)
-    for key, workspace in (read_only_keys or {}).items():
-        keyring.add(key, workspace, scopes={"connections:read"})
-    if len(keyring) == 0:
-        keyring.add(DEV_KEY, DEV_WORKSPACE, user_id=DEV_USER)
-    state = new_state(
-        store=store,
-        keyring=keyring,
-        journal=journal or Journal(config.journal_size),
-        config=config,
-    )
+    if state is None:
+        state = build_state(
+            config=config,
+            store=store,
+            profile=profile,
+            keyring=keyring,
+            keys=keys,
+            read_only_keys=read_only_keys,
+            journal=journal,
+        ).state
+    elif any(
+        piece is not None
+        for piece in (store, keyring, keys, read_only_keys, journal, config, profile)
+    ):
+        raise TypeError("create_app: pass either state or the pieces to build one, not both")
+    config = state.config
 
     app = _App("mockserver")
     app.config["MAX_CONTENT_LENGTH"] = config.max_body_bytes

@@ -126,7 +126,8 @@ def load_fixtures(
     error adds nothing; a clash with data already in `store` can still stop
     it halfway (reset first for a clean load).
     """
-    _load(data, CredentialStore(clock=store.clock), Keyring())
+    # The scratch store answers by the same profile: a name clash is the profile's call.
+    _load(data, CredentialStore(clock=store.clock, policy=store.policy), Keyring())
     return _load(data, store, keyring)
 
 

@@ -25,12 +25,12 @@ from typing import Any, Final, TextIO
 from waitress import create_server
 
 from ..app import FakeConfig, create_app
-from ..auth import DEV_KEY, DEV_USER, DEV_WORKSPACE, READ_ONLY, Keyring
+from ..assembly import build_state, rebind_dev_key
+from ..auth import DEV_KEY
 from ..journal import JournalRecord
 from ..profile import Policy, ProfileError
-from ..seed import SeedError, bundled_seed, load_fixtures_file
+from ..seed import SeedError, bundled_seed
 from ..state import get_state
-from ..store import CredentialStore
 from . import cors, install, persistence, ratelimit
 from .handle import StandaloneOptions
 from .hostguard import HostGuard, is_loopback
@@ -128,6 +128,10 @@ def options_from_args(
             seed_data = json.loads(Path(args.seed).read_text(encoding="utf-8"))
         except (OSError, ValueError) as error:
             raise SetupError(f"{args.seed}: cannot read: {type(error).__name__}") from None
+        if seed_data is None:
+            # A file holding `null` would read as "no seed": refused as the
+            # seed loader refuses any other top level that is not an object.
+            raise SetupError(f"{args.seed}: (file): must be a JSON object")
     return StandaloneOptions(
         control_plane=not args.no_control_plane,
         admin_token=token,
@@ -161,19 +165,6 @@ def _key_pair(text: str) -> tuple[str, str]:
         # Never echo the argument: it is a key.
         raise argparse.ArgumentTypeError("expected KEY=WORKSPACE")
     return key, workspace
-
-
-def _rebind_dev_key(keyring: Keyring, store: CredentialStore) -> str:
-    """The dev key's workspace once a state file is loaded (it replaces the seed's
-    credentials; it never brings keys): kept when it holds credentials, else the
-    first workspace that does, as with a seed. The banner names it."""
-    dev = keyring.authenticate(DEV_KEY)
-    current = dev.workspace if dev is not None else DEV_WORKSPACE
-    held = sorted(store.workspaces())
-    if held and current not in held:
-        keyring.add(DEV_KEY, held[0], user_id=DEV_USER)
-        return held[0]
-    return current
 
 
 def _seed_file(text: str) -> str:
@@ -312,52 +303,48 @@ def serve(args: argparse.Namespace) -> int:
     except SetupError as error:
         print(f"planasonix-mock: {error}", file=sys.stderr)
         return 2
-    config = FakeConfig(seed=args.id_seed)
     try:
         policy = Policy.of(args.profile)
     except ProfileError as error:
         print(f"planasonix-mock: --profile: {error}", file=sys.stderr)
         return 2
-    store = CredentialStore(seed=args.id_seed, policy=policy)
-    keyring = Keyring()
-    first_workspace = DEV_WORKSPACE
+    # Keys on the command line replace the development key; a seed's keys do
+    # not, so the banner's curl line works with any seed.
+    configured_keys = bool(args.api_key or args.read_only_key)
     try:
-        for key, workspace in args.api_key:
-            keyring.add(key, workspace)
-        for key, workspace in args.read_only_key:
-            keyring.add(key, workspace, scopes=READ_ONLY)
+        built = build_state(
+            config=FakeConfig(seed=args.id_seed),
+            profile=policy,
+            keys=args.api_key,
+            read_only_keys=args.read_only_key,
+            seed=options.seed_data,
+            dev_key=not configured_keys,
+        )
+    except SeedError as error:
+        print(f"planasonix-mock: {args.seed}: {error}", file=sys.stderr)
+        return 2
     except ValueError as error:
         print(f"planasonix-mock: invalid key option: {error}", file=sys.stderr)
         return 2
-    configured_keys = len(keyring) > 0
-    if args.seed:
-        try:
-            summary = load_fixtures_file(args.seed, store, keyring)
-        except SeedError as error:
-            print(f"planasonix-mock: {args.seed}: {error}", file=sys.stderr)
-            return 2
-        if summary.workspaces:
-            first_workspace = summary.workspaces[0]
+    state = built.state
+    if built.seeded is not None:
+        summary = built.seeded
         print(
             f"Loaded {summary.credentials} credentials and {summary.keys} keys "
             f"in {len(summary.workspaces)} workspaces from {args.seed}",
             flush=True,
         )
-    if not configured_keys:
-        # No key on the command line: the documented dev key, bound to the
-        # first seeded workspace so `make serve` shows the demo data with it.
-        keyring.add(DEV_KEY, first_workspace, user_id=DEV_USER)
-
     try:
-        app = create_app(store, keyring=keyring, config=config)
+        app = create_app(state=state)
         install(app, options)
     except StateFileError as error:
         print(f"planasonix-mock: {args.state_file}: {error}", file=sys.stderr)
         return 2
+    dev_workspace = built.dev_workspace
     if options.state_file is not None:
-        print(f"State file {args.state_file}: {len(store)} credentials", flush=True)
-        if not configured_keys:
-            first_workspace = _rebind_dev_key(keyring, store)
+        print(f"State file {args.state_file}: {len(state.store)} credentials", flush=True)
+        if dev_workspace is not None:
+            dev_workspace = rebind_dev_key(state)
     access = AccessLog()
     get_state(app).journal.subscribe(access)
     # The app answers bodies over its limit with a JSON 413; waitress refuses
@@ -395,8 +382,8 @@ def serve(args: argparse.Namespace) -> int:
         banner = [f"Listening on {base}"]
         if options.control_plane:
             banner.append(f"Dashboard: {base}/_mock/")
-        if not configured_keys:
-            banner.append(f"Development key: {DEV_KEY} (workspace {first_workspace})")
+        if dev_workspace is not None:
+            banner.append(f"Development key: {DEV_KEY} (workspace {dev_workspace})")
             banner.append(f"Try: curl -H 'Authorization: Bearer {DEV_KEY}' {base}/api/credentials")
         # One write: a reader that signals as soon as it sees the address
         # still gets the whole banner.

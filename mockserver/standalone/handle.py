@@ -13,8 +13,7 @@ from typing import Any, Final
 
 from flask import Flask, current_app
 
-from ..ids import IdGenerator
-from ..seed import load_fixtures
+from ..assembly import reset_state
 from ..state import get_state
 from .faults import FaultBook
 from .persistence import StateFile
@@ -52,18 +51,11 @@ class Standalone:
 
     def reset(self, *, to_seed: bool = False) -> None:
         """Forget credentials, journal, faults and rate-limit counts; keys and clock stay."""
-        state = get_state(self.app)
-        state.store.reset()
-        state.journal.clear()
         self.faults.clear()
         if self.limiter is not None:
             self.limiter.reset()
-        if to_seed and self.options.seed_data is not None:
-            if state.config.seed is not None and isinstance(state.store.id_generator, IdGenerator):
-                # A fresh generator from the same seed hands the seed the ids it
-                # got at start, so ids a frontend kept stay valid after a reset.
-                state.store.id_generator = IdGenerator(state.config.seed)
-            load_fixtures(self.options.seed_data, state.store, state.keyring)
+        # The seed's ids come back too (see `reset_state`): ids a frontend kept stay valid.
+        reset_state(get_state(self.app), seed=self.options.seed_data if to_seed else None)
 
     def describe(self) -> dict[str, Any]:
         """The settings, for `GET /_mock/state`: no token, no key, no path secret."""

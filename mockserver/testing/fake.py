@@ -32,16 +32,17 @@ from typing import TYPE_CHECKING, Any, Final, overload
 import requests
 
 from ..app import create_app
-from ..auth import DEV_KEY, DEV_USER, DEV_WORKSPACE, READ_WRITE, WRITE_SCOPE, Keyring
+from ..assembly import build_state, reset_state
+from ..auth import READ_WRITE, Keyring
 from ..clock import parse_timestamp, system_clock
 from ..errors import ApiError, CredentialNotFound, ErrorDetail
 from ..journal import Journal, JournalRecord
-from ..profile import Policy, Profile
+from ..profile import Profile
 from ..seed import SeedError, SeedSummary, load_credential, load_fixtures
 from ..standalone import faults as fault_hooks
 from ..standalone.faults import FaultBook
 from ..standalone.timecontrol import ControllableClock
-from ..state import EXTENSION_KEY, FakeConfig, FakeState, new_state
+from ..state import EXTENSION_KEY, FakeConfig, FakeState
 from ..store import Credential, CredentialStore
 from . import calls
 from .faults import Faults
@@ -202,30 +203,21 @@ class PlanasonixFake:
         self.faults = Faults(self.clock)
         for rule in faults:
             self.faults.add(rule)
-        self.config = FakeConfig(seed=id_seed)
-        # `profile`: the answers to what the docs leave open (mockserver.profile).
-        policy = Policy.of(str(profile) if isinstance(profile, Path) else profile)
-        self.store = CredentialStore(clock=self.clock, seed=id_seed, policy=policy)
-        self.keyring = Keyring()
-        self.journal = Journal(self.config.journal_size)
-        self.state = new_state(
-            store=self.store, keyring=self.keyring, journal=self.journal, config=self.config
+        # The one assembly (mockserver.assembly): the seed's keys, or the dev
+        # key for its first workspace; `profile` answers what the docs leave open.
+        built = build_state(
+            config=FakeConfig(seed=id_seed),
+            clock=self.clock,
+            profile=profile,
+            seed=_read_seed(seed) if seed is not None else None,
         )
-        self.api_key = DEV_KEY
-        self.workspace = DEV_WORKSPACE
-        if seed is not None:
-            summary = self.seed(seed)
-            for key, principal in self.keyring.items():
-                if principal.can(WRITE_SCOPE):
-                    self.api_key, self.workspace = key, principal.workspace
-                    break
-            if len(self.keyring) == 0 and summary.workspaces:
-                # As `planasonix-mock serve` does: a seed without keys is opened
-                # by the dev key, bound to its first workspace.
-                self.workspace = summary.workspaces[0]
-        if len(self.keyring) == 0:
-            # The fake's own rule (create_app): the dev key only when none is configured.
-            self.keyring.add(DEV_KEY, self.workspace, user_id=DEV_USER)
+        self.state: FakeState = built.state
+        self.config: FakeConfig = self.state.config
+        self.store: CredentialStore = self.state.store
+        self.keyring: Keyring = self.state.keyring
+        self.journal: Journal = self.state.journal
+        self.api_key: str = built.api_key
+        self.workspace: str = built.workspace
         self._session: requests.Session | None = None
         self._app: Flask | None = None
 
@@ -259,8 +251,7 @@ class PlanasonixFake:
     def app(self) -> Flask:
         """A dedicated Flask app over this fake's state (built on first use, ~10 ms)."""
         if self._app is None:
-            app = create_app()
-            app.extensions[EXTENSION_KEY] = self.state
+            app = create_app(state=self.state)
             fault_hooks.install(app, self.faults.book)
             self._app = app
         return self._app
@@ -390,8 +381,7 @@ class PlanasonixFake:
 
     def reset(self) -> None:
         """Forget credentials, journal and fault rules; keys and settings stay."""
-        self.store.reset()
-        self.journal.clear()
+        reset_state(self.state)
         self.faults.clear()
 
     # --- verifying calls --------------------------------------------------------
