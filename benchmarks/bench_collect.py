@@ -29,7 +29,7 @@ from pathlib import Path
 
 REPEATS = 7
 BUDGET_S = 0.1
-PLUGINS = ("mockserver.testing.pytest_plugin", "contracts.kit.pytest_plugin")
+PLUGINS = ("mockserver.testing.pytest_plugin", "contracts.kit.cli.pytest_plugin")
 SUITE = "def test_nothing():\n    assert 1 + 1 == 2\n"
 
 

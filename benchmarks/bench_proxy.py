@@ -157,7 +157,7 @@ def main() -> int:
     proxy, proxy_url = start(
         [
             "-m",
-            "contracts.kit.cli",
+            "contracts.kit.cli.main",
             "proxy",
             "--upstream",
             fake_url,

@@ -3,7 +3,7 @@
 This package knows nothing of the fake in ``mockserver`` nor of the conformance
 kit in ``contracts.kit``; both import it.
 
-The names below load on first use: pytest imports ``contracts.kit.pytest_plugin``
+The names below load on first use: pytest imports ``contracts.kit.cli.pytest_plugin``
 (and so this package) in every run of an environment that has it installed,
 and building the registry (jsonschema, every schema file) is most of that
 cost for runs that never use it.

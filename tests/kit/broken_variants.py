@@ -25,9 +25,9 @@ from werkzeug.test import Client as WsgiClient
 from werkzeug.wrappers import Request, Response
 
 import contracts
+from contracts.kit.cli.runner import Runner, RunResult
 from contracts.kit.context import KitContext, Settings
 from contracts.kit.fake_target import serve_wsgi
-from contracts.kit.runner import Runner, RunResult
 
 KEY_A = "plnx_test_kit_a"
 KEY_B = "plnx_test_kit_b"

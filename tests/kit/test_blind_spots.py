@@ -25,11 +25,11 @@ from contracts.kit.canaries import (
     CanaryDetector,
     CanaryFactory,
 )
-from contracts.kit.checks_status import status_problem
-from contracts.kit.cli import main
+from contracts.kit.cli.main import main
+from contracts.kit.cli.runner import Runner, write_junit
 from contracts.kit.context import KitContext
 from contracts.kit.exchange import Exchange
-from contracts.kit.runner import Runner, write_junit
+from contracts.kit.statuses import status_problem
 
 
 @pytest.fixture

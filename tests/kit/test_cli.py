@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from contracts.kit.cli import main
+from contracts.kit.cli.main import main
 
 ROOT = Path(__file__).resolve().parents[2]
 KEY, KEY2 = "plnx_test_cli_a", "plnx_test_cli_b"
@@ -88,7 +88,7 @@ def test_conformant_over_http_with_reports(mock_url: str, tmp_path: Path) -> Non
     args += ["--max-examples", "4", "--seed", "3", "--report", str(report)]
     args += ["--junitxml", str(junit)]
     completed = subprocess.run(
-        [sys.executable, "-m", "contracts.kit.cli", *args],
+        [sys.executable, "-m", "contracts.kit.cli.main", *args],
         capture_output=True,
         text=True,
         timeout=300,
@@ -184,7 +184,7 @@ def test_sigterm_cleans_up(mock_url: str) -> None:
         [
             sys.executable,
             "-m",
-            "contracts.kit.cli",
+            "contracts.kit.cli.main",
             "run",
             "--base-url",
             mock_url,

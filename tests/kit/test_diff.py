@@ -16,17 +16,15 @@ import pytest
 from broken_variants import ALTERNATIVES, BROKEN, KEY_A, Middleware, fake_app, served
 from werkzeug.wrappers import Request, Response
 
-from contracts.kit.cli import main
-from contracts.kit.diff import (
-    EXIT_DIVERGED,
-    EXIT_ERROR,
-    EXIT_OK,
+from contracts.kit.cli.main import main
+from contracts.kit.profiles.diff import (
     DiffResult,
     build_sequence,
     run_diff,
     write_report,
 )
-from contracts.kit.learn import run_learn
+from contracts.kit.profiles.learn import run_learn
+from contracts.kit.report import EXIT_ERROR, EXIT_OK, EXIT_VIOLATIONS
 from contracts.profile import DEFAULT_PROFILE, Profile
 
 # What the default profile must report against each alternative: the settings its
@@ -123,7 +121,7 @@ def test_a_rule_break_is_a_violation_not_drift(name: str, rule: str, shown_by: s
     factory, _, _ = BROKEN[name]
     with served(factory()) as url:
         result = run_diff(url, KEY_A, profile=DEFAULT_PROFILE)
-    assert result.exit_code == EXIT_DIVERGED
+    assert result.exit_code == EXIT_VIOLATIONS
     showing = [d for d in result.divergences if d.detail.startswith(shown_by)]
     assert showing, describe(result)
     first = min(showing, key=lambda d: d.step)  # where the break shows first
@@ -150,7 +148,7 @@ def test_the_command_line_writes_json_and_junit_and_exits_by_outcome(
         code = main([*args, "--profile", str(profile), "--report", str(report),
                      "--junitxml", str(junit)])  # fmt: skip
     assert same == EXIT_OK
-    assert code == EXIT_DIVERGED
+    assert code == EXIT_VIOLATIONS
     out = capsys.readouterr().out
     assert "drift" in out and "get_deleted" in out
     data = json.loads(report.read_text())

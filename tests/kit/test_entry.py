@@ -7,7 +7,7 @@ from importlib.machinery import ModuleSpec
 
 import pytest
 
-from contracts.kit import entry
+from contracts.kit.cli import entry
 
 
 def test_without_the_kit_extra_it_names_the_extra_and_exits_2(

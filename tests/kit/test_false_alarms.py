@@ -20,7 +20,8 @@ from broken_variants import (
 )
 from werkzeug.wrappers import Request, Response
 
-from contracts.kit.runner import EXIT_OK, EXIT_VIOLATIONS, RunResult
+from contracts.kit.cli.runner import RunResult
+from contracts.kit.report import EXIT_OK, EXIT_VIOLATIONS
 
 
 def _describe(result: RunResult) -> str:

@@ -18,11 +18,11 @@ import pytest
 import requests
 from proxy_variants import BROKEN, KEY, drive, fake_app
 
-from contracts.kit.cli import main
+from contracts.kit.cli.main import main
 from contracts.kit.fake_target import serve_wsgi
-from contracts.kit.har import HarError, check_har, entries
-from contracts.kit.judge import Judge
-from contracts.kit.proxy import watching
+from contracts.kit.traffic.har import HarError, check_har, entries
+from contracts.kit.traffic.judge import Judge
+from contracts.kit.traffic.proxy import watching
 
 
 def _records(headers: requests.structures.CaseInsensitiveDict[str]) -> list[harfile.Record]:

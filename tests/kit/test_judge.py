@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from contracts.kit.judge import MIN_SECRET_LENGTH, Judge
-from contracts.kit.traffic import Observed
+from contracts.kit.traffic.judge import MIN_SECRET_LENGTH, Judge
+from contracts.kit.traffic.observed import Observed
 
 KEY = "plnx_test_judge_key"
 T0 = "2026-01-01T00:00:00Z"
@@ -307,7 +307,7 @@ def test_every_spec_alternative_is_accepted(alternative: str) -> None:
 def test_printed_bodies_show_only_documented_public_fields() -> None:
     """An allowlist: a misspelled secret field, a top-level one, or a config that is
     not an object is masked, not printed."""
-    from contracts.kit.traffic import masked_body
+    from contracts.kit.traffic.observed import masked_body
 
     secrets_ = [f"CANARY-{n}-Zq9xW2vB7nL4" for n in range(5)]
     bodies = [
@@ -333,8 +333,8 @@ def test_printed_bodies_show_only_documented_public_fields() -> None:
     ],
 )
 def test_the_proxy_and_run_allow_the_same_statuses(method: str, path: str) -> None:
-    from contracts.kit.checks_status import status_problem
     from contracts.kit.exchange import Exchange
+    from contracts.kit.statuses import status_problem
 
     for status in range(200, 600):
         body = ERROR if status >= 400 else None

@@ -17,8 +17,9 @@ import pytest
 from broken_variants import ALTERNATIVES, KEY_A, Middleware, fake_app, served
 from werkzeug.wrappers import Request, Response
 
-from contracts.kit.cli import main
-from contracts.kit.learn import EXIT_ERROR, EXIT_OK, Observer, run_learn
+from contracts.kit.cli.main import main
+from contracts.kit.profiles.learn import Observer, run_learn
+from contracts.kit.report import EXIT_ERROR, EXIT_OK
 from contracts.profile import DEFAULT_PROFILE, load_profile, setting_names
 
 
@@ -106,7 +107,7 @@ def test_learn_and_diff_write_nothing_where_they_run(tmp_path: Path) -> None:
         for command in ("learn", "diff"):
             args = [command, "--base-url", url, "--api-key", KEY_A]
             completed = subprocess.run(
-                [sys.executable, "-m", "contracts.kit.cli", *args],
+                [sys.executable, "-m", "contracts.kit.cli.main", *args],
                 capture_output=True,
                 text=True,
                 timeout=300,

@@ -17,7 +17,8 @@ from typing import Any
 import pytest
 from broken_variants import KEYS, RO_KEYS, run_kit
 
-from contracts.kit.runner import EXIT_OK, RunResult
+from contracts.kit.cli.runner import RunResult
+from contracts.kit.report import EXIT_OK
 from contracts.profile import DEFAULT_PROFILE, Profile, allowed_values, setting_names
 
 # Values for the settings that are not enumerations.

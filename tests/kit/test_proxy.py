@@ -25,12 +25,12 @@ import requests
 from alt_server import AltServer, Knobs
 from proxy_variants import BROKEN, KEY, KEYS, drive, fake_app
 
+from contracts.kit.cli.runner import EXIT_OK, Runner
 from contracts.kit.context import KitContext, Settings
 from contracts.kit.fake_target import serve_wsgi
-from contracts.kit.judge import Judge
-from contracts.kit.proxy import watching
-from contracts.kit.runner import EXIT_OK, Runner
-from contracts.kit.traffic import HOP_BY_HOP
+from contracts.kit.traffic.judge import Judge
+from contracts.kit.traffic.observed import HOP_BY_HOP
+from contracts.kit.traffic.proxy import watching
 
 ROOT = Path(__file__).resolve().parents[2]
 # Added by the servers, not the application: werkzeug's (Server, Date) and waitress's
@@ -165,7 +165,7 @@ def _start_cli(upstream: str, tmp_path: Path) -> tuple[subprocess.Popen[str], st
         [
             sys.executable,
             "-m",
-            "contracts.kit.cli",
+            "contracts.kit.cli.main",
             "proxy",
             "--upstream",
             upstream,
@@ -218,7 +218,7 @@ def test_the_command_ends_on_sigterm_with_a_summary_and_reports(
 
 
 def test_bad_arguments_exit_2(tmp_path: Path) -> None:
-    from contracts.kit.cli import main
+    from contracts.kit.cli.main import main
 
     assert main(["proxy", "--upstream", "ftp://nowhere", "--listen", "127.0.0.1:0"]) == 2
     assert main(["proxy", "--upstream", "http://127.0.0.1:9", "--listen", "nowhere"]) == 2
@@ -267,8 +267,8 @@ def test_streams_long_answers_and_keeps_connections_alive() -> None:
 
     import waitress
 
-    from contracts.kit.proxy import ProxyApp, ProxyServer
-    from contracts.kit.traffic import Observed
+    from contracts.kit.traffic.observed import Observed
+    from contracts.kit.traffic.proxy import ProxyApp, ProxyServer
 
     big = bytes(range(256)) * 12_000  # about 3 MB
     upstream_ports: list[str] = []

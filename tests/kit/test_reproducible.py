@@ -17,8 +17,8 @@ from typing import Any
 from broken_variants import KEY_A, KEY_B, Middleware, fake_app, run_kit, served
 from werkzeug.wrappers import Request, Response
 
+from contracts.kit.cli.runner import EXIT_OK, EXIT_VIOLATIONS, Runner, RunResult
 from contracts.kit.context import DEFAULT_SEED, KitContext, Settings
-from contracts.kit.runner import EXIT_OK, EXIT_VIOLATIONS, Runner, RunResult
 
 ROOT = Path(__file__).resolve().parents[2]
 _ID = re.compile(r"cred_[A-Za-z0-9_-]+")
@@ -93,7 +93,7 @@ def test_the_seed_is_printed_and_in_every_report(tmp_path: Path) -> None:
         [
             sys.executable,
             "-m",
-            "contracts.kit.cli",
+            "contracts.kit.cli.main",
             "run",
             "--target",
             "fake",

@@ -24,7 +24,7 @@ import requests
 from broken_variants import KEY_A, KEY_B, fake_app
 from werkzeug.wrappers import Request
 
-from contracts.kit.cli import main
+from contracts.kit.cli.main import main
 from contracts.kit.fake_target import serve_wsgi
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -103,8 +103,8 @@ def test_any_budget_leaves_nothing_behind(limit: int) -> None:
 
     app = fake_app()
     with served(app) as url:
+        from contracts.kit.cli.runner import Runner
         from contracts.kit.context import KitContext, Settings
-        from contracts.kit.runner import Runner
 
         ctx = KitContext.build(
             url,
@@ -152,7 +152,7 @@ def _start(url: str, report: Path) -> tuple[subprocess.Popen[str], str]:
         [
             sys.executable,
             "-m",
-            "contracts.kit.cli",
+            "contracts.kit.cli.main",
             "run",
             "--base-url",
             url,

@@ -14,7 +14,8 @@ from typing import Any
 import pytest
 from broken_variants import ALTERNATIVES, fake_app, run_kit
 
-from contracts.kit.runner import EXIT_OK, RunResult
+from contracts.kit.cli.runner import RunResult
+from contracts.kit.report import EXIT_OK
 
 VALID: dict[str, Callable[[], Any]] = {"the fake": fake_app, **ALTERNATIVES}
 SOAK_SEEDS = range(1, 11)

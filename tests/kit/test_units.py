@@ -14,12 +14,12 @@ import pytest
 from werkzeug.wrappers import Request, Response
 
 from contracts.kit.canaries import FRAGMENT, CanaryDetector, CanaryFactory
-from contracts.kit.cleanup import is_kit_prefix
+from contracts.kit.cli.cleanup import is_kit_prefix
+from contracts.kit.cli.runner import Runner
 from contracts.kit.client import Budget, Client, CreatedIds, Recorder
 from contracts.kit.context import KitContext, run_prefix
 from contracts.kit.fake_target import serve_wsgi
 from contracts.kit.model import Choices
-from contracts.kit.runner import Runner
 from contracts.kit.violations import BudgetExhausted, ContractViolation, Unsafe
 
 
@@ -290,7 +290,7 @@ def test_recorded_bodies_keep_no_secret_of_an_item_without_a_known_type() -> Non
 def test_a_divergence_value_holding_an_encoded_canary_is_withheld(
     factory: CanaryFactory,
 ) -> None:
-    from contracts.kit.diff import _masked
+    from contracts.kit.profiles.diff import _masked
 
     canary = factory.fresh()
     client = Client(
@@ -309,7 +309,7 @@ def test_a_divergence_value_holding_an_encoded_canary_is_withheld(
 
 @pytest.mark.parametrize(("status", "accused"), [(502, False), (503, False), (500, True)])
 def test_a_gateway_error_in_a_race_is_not_the_apis_answer(status: int, accused: bool) -> None:
-    from contracts.kit.concurrency import _winners
+    from contracts.kit.checks.names import _winners
     from contracts.kit.exchange import Exchange, Reply
 
     def reply(code: int) -> Reply:

@@ -21,8 +21,9 @@ from broken_variants import (
 )
 from werkzeug.wrappers import Request, Response
 
+from contracts.kit.cli.runner import Runner
 from contracts.kit.context import KitContext, Settings
-from contracts.kit.runner import EXIT_OK, EXIT_VIOLATIONS, Runner
+from contracts.kit.report import EXIT_OK, EXIT_VIOLATIONS
 
 
 def _describe(result: object) -> str:

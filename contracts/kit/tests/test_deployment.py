@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from contracts.kit.runner import RunResult
+from contracts.kit.cli.runner import RunResult
 from contracts.kit.violations import CHECKS
 
 

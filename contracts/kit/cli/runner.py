@@ -7,12 +7,10 @@ goes on. Whatever happens (a violation, an error, Ctrl-C, SIGTERM turned into
 
 from __future__ import annotations
 
-import json
 import signal
 import sys
 import threading
 import time
-import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -21,31 +19,20 @@ from typing import Any, TextIO
 
 from hypothesis.errors import Flaky
 
+from contracts.kit.checks import PhaseFn, default_phases
 from contracts.kit.context import KitContext
 from contracts.kit.exchange import Exchange
+from contracts.kit.report import EXIT_ERROR, EXIT_OK, EXIT_VIOLATIONS, Case, Failure, write_json
+from contracts.kit.report import write_junit as write_junit_cases
 from contracts.kit.violations import (
-    AUTH_ISOLATION,
     CHECKS,
     LIFECYCLE,
-    LISTINGS,
-    NAMES,
-    PAGINATION,
-    SCHEMATHESIS,
-    SCOPES,
-    SECRET_NON_ECHO,
-    STATUS_CODES,
-    TIMESTAMPS,
     BudgetExhausted,
     ContractViolation,
     Finding,
     KitError,
     NotRun,
 )
-
-EXIT_OK = 0
-EXIT_VIOLATIONS = 1
-EXIT_ERROR = 2
-PhaseFn = Callable[[KitContext], None]
 
 
 class Interrupted(BaseException):
@@ -170,35 +157,6 @@ class RunResult:
 
     def checks_failed(self) -> set[str]:
         return {f.check for f in self.findings}
-
-
-def default_phases(read_only: bool) -> list[tuple[str, PhaseFn]]:
-    from contracts.kit.checks import check_pagination
-    from contracts.kit.checks_auth import check_auth_everywhere, check_scopes
-    from contracts.kit.checks_listing import check_listings, check_timestamps
-    from contracts.kit.checks_secrets import check_secrets_everywhere
-    from contracts.kit.checks_status import check_status_codes
-    from contracts.kit.concurrency import check_names
-    from contracts.kit.schemathesis_phase import run_schemathesis
-    from contracts.kit.stateful import run_lifecycle
-
-    phases: list[tuple[str, PhaseFn]] = [
-        (AUTH_ISOLATION, check_auth_everywhere),
-        (SCOPES, check_scopes),
-        (SECRET_NON_ECHO, check_secrets_everywhere),
-        (PAGINATION, check_pagination),
-        (LISTINGS, check_listings),
-        (NAMES, check_names),
-        (TIMESTAMPS, check_timestamps),
-        (LIFECYCLE, run_lifecycle),
-        (SCHEMATHESIS, run_schemathesis),
-        # Last: it judges the status of every answer the run has seen.
-        (STATUS_CODES, check_status_codes),
-    ]
-    if read_only:
-        skip = {SECRET_NON_ECHO, LIFECYCLE, SCOPES, LISTINGS, NAMES, TIMESTAMPS}
-        phases = [(n, f) for n, f in phases if n not in skip]
-    return phases
 
 
 def _finding(exc: ContractViolation, phase: str) -> Finding:
@@ -455,7 +413,7 @@ class Runner:
         listings (reads only) settles it; an id the listings cannot show (a
         deployment that hides deleted ones) stays listed unless its GET is 404.
         """
-        from contracts.kit.cleanup import prefixed
+        from contracts.kit.cli.cleanup import prefixed
 
         try:
             found: set[str] = set()
@@ -471,7 +429,7 @@ class Runner:
 
     def _sweep(self, stop: Callable[[], bool]) -> list[str]:
         """Credentials named with the run's prefix that the kit did not see created."""
-        from contracts.kit.cleanup import prefixed
+        from contracts.kit.cli.cleanup import prefixed
 
         left: list[str] = []
         for client in self.ctx.clients():
@@ -540,37 +498,38 @@ def _find(exc: BaseException, kind: type[BaseException]) -> BaseException | None
 
 
 def write_report(result: RunResult, path: str | Path) -> None:
-    Path(path).write_text(json.dumps(result.as_json(), indent=2), encoding="utf-8")
+    write_json(path, result.as_json())
+
+
+def junit_cases(result: RunResult) -> list[Case]:
+    """One test case per check: a failure per finding, the reason a check did not run."""
+    phases = {p.name: p for p in result.phases}
+    cases = []
+    for check, description in CHECKS.items():
+        case = Case(name=check, classname="contract", description=description)
+        case.failures = [
+            Failure(f.message, "\n".join([*f.details, *f.sequence]))
+            for f in result.findings
+            if f.check == check
+        ]
+        phase = phases.get(check)
+        if phase is not None and phase.status == "error":
+            case.error = phase.note or result.error or "error"
+        elif phase is not None and phase.status in ("skipped", "not run") and not case.failures:
+            case.skipped = phase.note or "skipped"
+        cases.append(case)
+    return cases
 
 
 def write_junit(result: RunResult, path: str | Path) -> None:
-    """One test case per check; failures carry the message and the curl sequence."""
-    phases = {p.name: p for p in result.phases}
-    suite = ET.Element(
-        "testsuite",
-        name="planasonix-contract",
-        tests=str(len(CHECKS)),
-        failures=str(len(result.checks_failed())),
-        errors="1" if result.exit_code == EXIT_ERROR else "0",
-        time=f"{result.seconds:.3f}",
-    )
-    properties = ET.SubElement(suite, "properties")
-    for name, value in (("seed", result.seed), ("prefix", result.prefix)):
-        ET.SubElement(properties, "property", name=name, value=str(value))
+    properties: dict[str, object] = {"seed": result.seed, "prefix": result.prefix}
     if result.leftovers:
-        ET.SubElement(properties, "property", name="leftovers", value=" ".join(result.leftovers))
-    for check, description in CHECKS.items():
-        case = ET.SubElement(suite, "testcase", classname="contract", name=check)
-        ET.SubElement(case, "system-out").text = description
-        found = [f for f in result.findings if f.check == check]
-        if found:
-            for finding in found:
-                failure = ET.SubElement(case, "failure", message=finding.message)
-                failure.text = "\n".join([*finding.details, *finding.sequence])
-        elif check in phases and phases[check].status in ("skipped", "not run"):
-            ET.SubElement(case, "skipped", message=phases[check].note or "skipped")
-        elif check in phases and phases[check].status == "error":
-            ET.SubElement(case, "error", message=phases[check].note or result.error)
-    if result.error:
-        ET.SubElement(suite, "system-err").text = result.error
-    ET.ElementTree(suite).write(path, encoding="utf-8", xml_declaration=True)
+        properties["leftovers"] = " ".join(result.leftovers)
+    write_junit_cases(
+        path,
+        "planasonix-contract",
+        junit_cases(result),
+        properties=properties,
+        seconds=result.seconds,
+        error=result.error or None,
+    )

@@ -1,6 +1,6 @@
 """Walking a whole listing, page by page: used by the scripted walk and the state machine.
 
-Its own module so that :mod:`contracts.kit.scenario` and :mod:`contracts.kit.stateful`
+Its own module so that :mod:`contracts.kit.checks.scenario` and :mod:`contracts.kit.checks.stateful`
 share it without importing each other (stateful runs the scenario first).
 """
 
@@ -84,3 +84,10 @@ def _walk_once(
         seen_cursors.add(cursor)
         params["cursor"] = cursor
     raise ContractViolation(PAGINATION, f"a listing did not end within {max_pages} pages")
+
+
+def page_limit(body: JSON) -> JSON:
+    """The ``meta.page.limit`` a list answer states, or None when it states none."""
+    meta = body.get("meta") if isinstance(body, dict) else None
+    page = meta.get("page") if isinstance(meta, dict) else None
+    return page.get("limit") if isinstance(page, dict) else None

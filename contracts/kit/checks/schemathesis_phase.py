@@ -167,11 +167,11 @@ def run_schemathesis(ctx: KitContext) -> None:
     client = ctx.client
     ids: list[str] = []
     if not ctx.settings.read_only:
-        from contracts.kit.checks import _create_ok, _password_body
+        from contracts.kit.checks.common import create_ok, password_body
 
         for n in range(3):
             ids.append(
-                _create_ok(ctx, client, _password_body(ctx, f"{ctx.prefix}sx{n}"), SCHEMATHESIS)
+                create_ok(ctx, client, password_body(ctx, f"{ctx.prefix}sx{n}"), SCHEMATHESIS)
             )
     missing = ctx.client.fabricate_id()  # one per phase: a replayed case names the same id
     _ACTIVE_DETECTOR.append(ctx.detector)

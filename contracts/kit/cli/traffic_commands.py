@@ -10,10 +10,10 @@ import argparse
 import sys
 from typing import Any
 
-from contracts.kit.judge import MIN_SECRET_LENGTH, Judge, Violation
-from contracts.kit.sigterm import sigterm_raises
+from contracts.kit.cli.sigterm import sigterm_raises
+from contracts.kit.report import EXIT_ERROR
+from contracts.kit.traffic.judge import MIN_SECRET_LENGTH, Judge, Violation
 
-EXIT_ERROR = 2
 DEFAULT_LISTEN = "127.0.0.1:8081"
 
 
@@ -90,7 +90,7 @@ def _finish(judge: Judge, args: argparse.Namespace) -> int:
 
 
 def proxy(args: argparse.Namespace) -> int:
-    from contracts.kit.proxy import JudgeWorker, ProxyApp, ProxyServer, is_loopback
+    from contracts.kit.traffic.proxy import JudgeWorker, ProxyApp, ProxyServer, is_loopback
 
     try:
         host, port = _listen(args.listen)
@@ -128,7 +128,7 @@ def proxy(args: argparse.Namespace) -> int:
 
 
 def check_har(args: argparse.Namespace) -> int:
-    from contracts.kit.har import HarError, entries, load
+    from contracts.kit.traffic.har import HarError, entries, load
 
     judge = Judge(on_violation=_print)
     try:

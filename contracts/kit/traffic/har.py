@@ -3,7 +3,7 @@
 A HAR (HTTP Archive 1.2) is what a browser's developer tools ("Save all as
 HAR"), Chromium's DevTools protocol or a recording proxy write. Its entries
 become :class:`~contracts.kit.traffic.Observed` exchanges, ordered by start
-time, and go through the same :class:`~contracts.kit.judge.Judge` as live
+time, and go through the same :class:`~contracts.kit.traffic.judge.Judge` as live
 traffic. An entry whose response text was not saved is still scanned in its
 headers and counted in the summary; its body is not judged.
 """
@@ -18,8 +18,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from contracts.kit.judge import Judge
-from contracts.kit.traffic import Observed
+from contracts.kit.traffic.judge import Judge
+from contracts.kit.traffic.observed import Observed
 
 JSON = Any
 

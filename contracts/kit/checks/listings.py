@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from contracts.kit.checks import _create_ok, _expect
+from contracts.kit.checks.common import create_ok, expect
 from contracts.kit.client import Client
 from contracts.kit.context import KitContext
 from contracts.kit.exchange import Reply
@@ -91,7 +91,7 @@ class Listings:
             reply = self.client.list(params)
             if reply.status in (400, 422) and (set(params) & {"status", "type"}):
                 return None
-            _expect(LISTINGS, reply, {200}, f"list with {params}")
+            expect(LISTINGS, reply, {200}, f"list with {params}")
             items.extend(reply.data if isinstance(reply.data, list) else [])
             cursor = (reply.body.get("meta") or {}).get("page", {}).get("cursor")
             if not cursor:
@@ -217,7 +217,7 @@ class Listings:
         seen: set[str] = set()
         for page in range(1, 60):
             reply = self.client.list(params)
-            _expect(LISTINGS, reply, {200}, f"list with {kind}={value} and limit=1")
+            expect(LISTINGS, reply, {200}, f"list with {kind}={value} and limit=1")
             for item in reply.data if isinstance(reply.data, list) else []:
                 if not isinstance(item, dict):
                     continue
@@ -241,14 +241,14 @@ def check_listings(ctx: KitContext) -> None:
     prefix = ctx.sub_prefix("l")
     ids: list[str] = []
     for n, type_ in enumerate(("password", "api_key", "password", "api_key", "password")):
-        cred_id = _create_ok(ctx, client, _body(ctx, f"{prefix}{n}", type_), LISTINGS)
+        cred_id = create_ok(ctx, client, _body(ctx, f"{prefix}{n}", type_), LISTINGS)
         state.mine[cred_id] = Mine(type_)
         ids.append(cred_id)
     p1, a1, p2, a2, _p3 = ids
     state.judge()
 
     def delete(cred_id: str) -> None:
-        _expect(LISTINGS, client.delete(cred_id), {200}, "soft delete")
+        expect(LISTINGS, client.delete(cred_id), {200}, "soft delete")
         state.mine[cred_id].status = DELETED
 
     delete(p1)
@@ -256,11 +256,11 @@ def check_listings(ctx: KitContext) -> None:
     state.judge()
     delete(a1)
     state.judge()
-    _expect(LISTINGS, client.restore(p1), {200}, "restore")
+    expect(LISTINGS, client.restore(p1), {200}, "restore")
     state.mine[p1].status = ACTIVE
     state.step = "right after a restore"
     state.judge()
-    _expect(LISTINGS, client.purge(a1), {200}, "purge of a soft-deleted credential")
+    expect(LISTINGS, client.purge(a1), {200}, "purge of a soft-deleted credential")
     state.mine[a1].purged = True
     state.step = "right after a purge"
     state.judge()
@@ -271,7 +271,7 @@ def check_listings(ctx: KitContext) -> None:
     # Active ones of both types, newer than the deleted ones: every page boundary of a
     # filtered walk then has an item that the filter must keep off the next page.
     for n, type_ in enumerate(("api_key", "password", "api_key"), len(ids)):
-        cred_id = _create_ok(ctx, client, _body(ctx, f"{prefix}{n}", type_), LISTINGS)
+        cred_id = create_ok(ctx, client, _body(ctx, f"{prefix}{n}", type_), LISTINGS)
         state.mine[cred_id] = Mine(type_)
         ids.append(cred_id)
     state.step = "walking one item per page"
@@ -325,14 +325,14 @@ def check_timestamps(ctx: KitContext) -> None:
         time.sleep(PAUSE)
         change = {"config": {**body["config"], "username": "contract-kit-2"}}
         reply = client.update(cred_id, change)
-        _expect(TIMESTAMPS, reply, {200}, "update")
+        expect(TIMESTAMPS, reply, {200}, "update")
         seen(reply, "update")
         seen(client.get(cred_id), "get after the update")
         reply = client.delete(cred_id)
-        _expect(TIMESTAMPS, reply, {200}, "soft delete")
+        expect(TIMESTAMPS, reply, {200}, "soft delete")
         seen(reply, "delete")
         reply = client.restore(cred_id)
-        _expect(TIMESTAMPS, reply, {200}, "restore")
+        expect(TIMESTAMPS, reply, {200}, "restore")
         seen(reply, "restore")
         seen(client.get(cred_id), "get after the restore")
         listing = client.list()

@@ -21,12 +21,12 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from contracts.kit.checks import _create_ok, _expect, _password_body
-from contracts.kit.checks_status import TOLERATED
+from contracts.kit.checks.common import create_ok, expect, password_body
 from contracts.kit.client import Client
 from contracts.kit.context import KitContext
 from contracts.kit.exchange import Reply
 from contracts.kit.model import Model
+from contracts.kit.statuses import TOLERATED
 from contracts.kit.violations import LIFECYCLE, NAMES, ContractViolation
 
 JSON = Any
@@ -50,9 +50,9 @@ def check_names(ctx: KitContext) -> None:
 def _rename_onto_deleted_then_restore(ctx: KitContext) -> None:
     client = ctx.client
     model = Model(ctx.choices, prefix=ctx.sub_prefix("m"))
-    first = _password_body(ctx, f"{model.prefix}held")
+    first = password_body(ctx, f"{model.prefix}held")
     x = model.on_create(first, client.create(first))
-    second = _password_body(ctx, f"{model.prefix}other")
+    second = password_body(ctx, f"{model.prefix}other")
     y = model.on_create(second, client.create(second))
     assert x is not None and y is not None
     model.on_delete(model.creds[x], client.delete(x))
@@ -113,7 +113,7 @@ def _one_active_named(ctx: KitContext, names: set[str]) -> None:
     counts: dict[str, int] = {}
     for _ in range(50):
         reply = ctx.client.list(params)
-        _expect(NAMES, reply, {200}, "list")
+        expect(NAMES, reply, {200}, "list")
         for item in reply.data if isinstance(reply.data, list) else []:
             if not isinstance(item, dict) or item.get("name") not in names:
                 continue
@@ -148,14 +148,14 @@ def _round(ctx: KitContext, prefix: str) -> None:
     client = ctx.client
     # Same-name creates.
     name = f"{prefix}same"
-    bodies = [_password_body(ctx, name) for _ in range(WORKERS)]
+    bodies = [password_body(ctx, name) for _ in range(WORKERS)]
     replies = _together(ctx, [functools.partial(_create, body=b) for b in bodies])
     _winners(replies, "same-name creates")
     _one_active_named(ctx, {name})
     # A rename racing a create, onto one free name.
-    mover = _create_ok(ctx, client, _password_body(ctx, f"{prefix}mover"), NAMES)
+    mover = create_ok(ctx, client, password_body(ctx, f"{prefix}mover"), NAMES)
     target = f"{prefix}target"
-    body = _password_body(ctx, target)
+    body = password_body(ctx, target)
     replies = _together(
         ctx, [lambda c: c.update(mover, {"name": target}), lambda c: c.create(body)]
     )
@@ -163,9 +163,9 @@ def _round(ctx: KitContext, prefix: str) -> None:
     _one_active_named(ctx, {target})
     # A restore racing a create, onto the name a soft-deleted credential holds.
     held = f"{prefix}sleeper"
-    sleeper = _create_ok(ctx, client, _password_body(ctx, held), NAMES)
-    _expect(NAMES, client.delete(sleeper), {200}, "soft delete")
-    body = _password_body(ctx, held)
+    sleeper = create_ok(ctx, client, password_body(ctx, held), NAMES)
+    expect(NAMES, client.delete(sleeper), {200}, "soft delete")
+    body = password_body(ctx, held)
     replies = _together(ctx, [lambda c: c.restore(sleeper), lambda c: c.create(body)])
     _winners(replies, "a restore racing a create")
     _one_active_named(ctx, {held})

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from contracts.kit.checks import draw_one, secret_configs
+from contracts.kit.checks.common import draw_one, secret_configs
+from contracts.kit.checks.paging import walk
 from contracts.kit.context import KitContext
-from contracts.kit.listing import walk
 from contracts.kit.model import Model
 from contracts.kit.violations import ContractViolation
 from contracts.registry import CREDENTIAL_TYPES

@@ -28,7 +28,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
-    from contracts.kit.cli import main as cli_main
+    from contracts.kit.cli.main import main as cli_main
 
     return cli_main(argv)
 

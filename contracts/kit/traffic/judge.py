@@ -17,7 +17,7 @@ happened; it reports each violation once, as it sees it:
   scan looks for it (JSON-escaped, URL-encoded, base64, base64url, hex, or any
   fragment of :data:`MIN_SECRET_LENGTH`+ characters);
 - ``lifecycle``: SPEC.md section 4 as far as the traffic shows it
-  (:mod:`contracts.kit.lifecycle_watch`).
+  (:mod:`contracts.kit.traffic.lifecycle_watch`).
 
 Secrets live in memory only, in the canary detector; nothing this module
 prints or writes quotes one: violations name the check, the credential id and
@@ -29,7 +29,6 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cache
@@ -37,10 +36,11 @@ from pathlib import Path
 from typing import Any
 
 from contracts.kit.canaries import FRAGMENT, CanaryDetector
-from contracts.kit.checks_status import allowed_statuses
 from contracts.kit.client import SUCCESS_KIND, operation_of
-from contracts.kit.lifecycle_watch import LifecycleWatch
-from contracts.kit.traffic import Observed, is_json
+from contracts.kit.report import Case, Failure, write_json, write_junit
+from contracts.kit.statuses import allowed_statuses
+from contracts.kit.traffic.lifecycle_watch import LifecycleWatch
+from contracts.kit.traffic.observed import Observed, is_json
 from contracts.kit.violations import LIFECYCLE, RESPONSE_SCHEMA, SECRET_NON_ECHO
 from contracts.registry import (
     CREDENTIAL_TYPES,
@@ -346,24 +346,24 @@ class Judge:
         }
 
     def write_report(self, path: str | Path) -> None:
-        Path(path).write_text(json.dumps(self.as_json(), indent=2), encoding="utf-8")
+        write_json(path, self.as_json())
 
     def write_junit(self, path: str | Path, suite: str = "planasonix-contract-traffic") -> None:
         """One test case per check; each violation is a failure with its curl line."""
-        root = ET.Element(
-            "testsuite",
-            name=suite,
-            tests=str(len(TRAFFIC_CHECKS)),
-            failures=str(len({v.check for v in self.violations})),
-            errors="0",
-        )
-        for check, description in TRAFFIC_CHECKS.items():
-            case = ET.SubElement(root, "testcase", classname="traffic", name=check)
-            ET.SubElement(case, "system-out").text = description
-            for violation in (v for v in self.violations if v.check == check):
-                failure = ET.SubElement(case, "failure", message=violation.message)
-                failure.text = f"{violation.credential or '-'}\n{violation.curl}"
-        ET.ElementTree(root).write(path, encoding="utf-8", xml_declaration=True)
+        cases = [
+            Case(
+                name=check,
+                classname="traffic",
+                description=description,
+                failures=[
+                    Failure(v.message, f"{v.credential or '-'}\n{v.curl}")
+                    for v in self.violations
+                    if v.check == check
+                ],
+            )
+            for check, description in TRAFFIC_CHECKS.items()
+        ]
+        write_junit(path, suite, cases)
 
     @property
     def exit_code(self) -> int:

@@ -40,8 +40,8 @@ import waitress
 from urllib3.exceptions import HTTPError
 from urllib3.util import SKIP_HEADER
 
-from contracts.kit.judge import Judge, Violation
-from contracts.kit.traffic import Observed, hop_by_hop
+from contracts.kit.traffic.judge import Judge, Violation
+from contracts.kit.traffic.observed import Observed, hop_by_hop
 
 JUDGE_LIMIT = 8 * 1024 * 1024
 """Bytes of one answer the judge keeps; a longer one is forwarded whole but only

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
-    from contracts.kit.runner import RunResult
+    from contracts.kit.cli.runner import RunResult
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -44,8 +44,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 @pytest.fixture(scope="session")
 def contract_result(request: pytest.FixtureRequest) -> RunResult:
     """One run of every check against ``--contract-base-url`` (skips without it)."""
+    from contracts.kit.cli.runner import Runner
     from contracts.kit.context import DEFAULT_SEED, KitContext, Settings
-    from contracts.kit.runner import Runner
 
     option: Any = request.config.getoption
     base_url = option("--contract-base-url")

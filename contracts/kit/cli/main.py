@@ -13,13 +13,14 @@ from collections.abc import Callable, Sequence
 from contextlib import nullcontext
 from typing import Any
 
-from contracts.kit.cleanup import is_kit_prefix
-from contracts.kit.context import DEFAULT_SEED, KitContext, Settings
-from contracts.kit.diff import add_diff_command, diff_command
-from contracts.kit.learn import add_learn_command, learn_command
-from contracts.kit.runner import (
-    EXIT_ERROR,
-    EXIT_OK,
+from contracts.kit.cli.cleanup import is_kit_prefix
+from contracts.kit.cli.profile_commands import (
+    add_diff_command,
+    add_learn_command,
+    diff_command,
+    learn_command,
+)
+from contracts.kit.cli.runner import (
     Interrupted,
     Runner,
     RunResult,
@@ -27,10 +28,12 @@ from contracts.kit.runner import (
     write_junit,
     write_report,
 )
-from contracts.kit.sigterm import sigterm_raises
+from contracts.kit.cli.sigterm import sigterm_raises
+from contracts.kit.cli.traffic_commands import add_commands as add_traffic_commands
+from contracts.kit.cli.traffic_commands import check_har, proxy
+from contracts.kit.context import DEFAULT_SEED, KitContext, Settings
+from contracts.kit.report import EXIT_ERROR, EXIT_OK
 from contracts.kit.violations import CHECKS, KitError
-from contracts.kit.watch_cli import add_commands as add_traffic_commands
-from contracts.kit.watch_cli import check_har, proxy
 
 
 def _positive(text: str) -> int:
@@ -142,7 +145,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def cleanup(args: argparse.Namespace) -> int:
-    from contracts.kit.cleanup import remove_prefixed
+    from contracts.kit.cli.cleanup import remove_prefixed
 
     if not args.api_key:
         print("planasonix-contract: --api-key is required", file=sys.stderr)

@@ -1,6 +1,6 @@
 """``planasonix-contract learn``: a deployment's choices, written as a profile.
 
-It runs the sequence ``diff`` runs (:func:`contracts.kit.diff.build_sequence`)
+It runs the sequence ``diff`` runs (:func:`contracts.kit.profiles.diff.build_sequence`)
 against the deployment alone, under the kit's safety rules (own prefix, own
 key, budget, cleanup), judges every answer with the reference model like
 ``run`` does, and reads each setting of :class:`contracts.profile.Profile` off
@@ -17,26 +17,25 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from contracts.kit.checks.paging import page_limit
 from contracts.kit.client import Client
-from contracts.kit.context import KitContext
-from contracts.kit.diff import (
-    DEFAULT_SEED,
+from contracts.kit.context import DEFAULT_SEED, KitContext
+from contracts.kit.model import Model
+from contracts.kit.profiles.diff import (
     DEPLOYMENT,
     Outcome,
     Sequence,
     Side,
     Step,
-    add_sequence_arguments,
     build_sequence,
     preflight,
 )
-from contracts.kit.model import Model
+from contracts.kit.report import EXIT_ERROR, EXIT_OK, EXIT_VIOLATIONS
 from contracts.kit.violations import ContractViolation, KitError
 from contracts.profile import DOCUMENTED_FIELDS, Profile, setting_names
 from contracts.registry import CREDENTIAL_TYPES, config_fields
 
 JSON = Any
-EXIT_OK, EXIT_VIOLATIONS, EXIT_ERROR = 0, 1, 2
 HUGE_LIMIT = 100000
 
 # Model.choices situation -> (profile setting, {answer: value}).
@@ -131,7 +130,7 @@ class Observer:
             full = "name" in reply.data or "config" in reply.data
             self.settings.setdefault("status_bodies", "full" if full else "minimal")
         elif setting == "page_size_default" and reply.status == 200:
-            limit = _page_limit(reply.body)
+            limit = page_limit(reply.body)
             if isinstance(limit, int) and limit >= 1:
                 self.settings["page_size_default"] = limit
         elif setting == "query_error_status" and reply.status in (400, 422):
@@ -170,12 +169,6 @@ class Observer:
         self.settings["extra_fields"] = sorted(self.extras)[:50]
 
 
-def _page_limit(body: JSON) -> JSON:
-    meta = body.get("meta") if isinstance(body, dict) else None
-    page = meta.get("page") if isinstance(meta, dict) else None
-    return page.get("limit") if isinstance(page, dict) else None
-
-
 def probe_page_size_max(client: Client, settings: dict[str, JSON]) -> None:
     """The largest page size, and whether a larger one is refused or clamped.
 
@@ -184,7 +177,7 @@ def probe_page_size_max(client: Client, settings: dict[str, JSON]) -> None:
     """
     reply = client.list({"limit": HUGE_LIMIT})
     if reply.status == 200:
-        limit = _page_limit(reply.body)
+        limit = page_limit(reply.body)
         if isinstance(limit, int) and 1 <= limit < HUGE_LIMIT:
             settings["page_size_over_max"] = "clamp"
             settings["page_size_max"] = limit
@@ -247,58 +240,3 @@ def _consistent(settings: dict[str, JSON]) -> None:
         settings.pop("page_size_default")
     if settings.get("update_deleted") == "not_found" and settings.get("get_deleted") != "not_found":
         settings.pop("update_deleted")
-
-
-# --- command line ------------------------------------------------------------------------------
-
-
-def add_learn_command(commands: Any) -> None:
-    """``planasonix-contract learn``: the sub-command's options."""
-
-    learn = commands.add_parser(
-        "learn",
-        help="probe a deployment and write its choices as a profile for the fake",
-        description="Exit codes: 0 learned, 1 the deployment broke a documented rule "
-        "(the profile is still written), 2 could not run.",
-    )
-    add_sequence_arguments(learn)
-    learn.add_argument("--output", metavar="PROFILE.json", help="write here (default: stdout)")
-
-
-def learn_command(args: Any) -> int:
-    import sys
-    from pathlib import Path
-
-    from contracts.profile import dump_profile
-
-    if not args.api_key:
-        print("planasonix-contract: --api-key is required", file=sys.stderr)
-        return EXIT_ERROR
-
-    def say(text: str) -> None:
-        print(f"planasonix-contract learn: {text}", file=sys.stderr)
-
-    result = run_learn(
-        args.base_url,
-        args.api_key,
-        seed=args.seed,
-        max_requests=args.max_requests,
-        timeout=args.timeout,
-        progress=say,
-    )
-    if result.error:
-        say(f"could not run: {result.error}")
-        return EXIT_ERROR
-    for violation in result.violations:
-        say(f"VIOLATION [{violation.check}] {violation.message}")
-    if result.undetermined:
-        say("could not determine (left at the fake's default): " + ", ".join(result.undetermined))
-    if result.leftovers:
-        say("could not remove: " + ", ".join(result.leftovers))
-    text = dump_profile(result.profile())
-    if args.output:
-        Path(args.output).write_text(text, encoding="utf-8")
-        say(f"wrote {args.output} ({result.requests} requests)")
-    else:
-        sys.stdout.write(text)
-    return result.exit_code

@@ -23,10 +23,10 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
+from contracts.kit.checks.paging import walk
+from contracts.kit.checks.scenario import run_scenario
 from contracts.kit.context import KitContext
-from contracts.kit.listing import walk
 from contracts.kit.model import Model
-from contracts.kit.scenario import run_scenario
 from contracts.kit.violations import ContractViolation
 from contracts.strategies import config_patches, create_bodies, names
 

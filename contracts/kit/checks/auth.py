@@ -24,13 +24,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from contracts.kit.checks import (
-    SECOND_KEY_READ_ONLY,
-    _create_ok,
-    _expect,
-    _password_body,
-    check_auth_isolation,
-    scope_refusal,
+from contracts.kit.checks.common import (
+    bounded_walk,
+    create_ok,
+    created_id,
+    expect,
+    password_body,
 )
 from contracts.kit.client import Client
 from contracts.kit.context import KitContext
@@ -85,14 +84,14 @@ def check_auth_everywhere(ctx: KitContext) -> None:
     for way in WAYS:
         client = client_for(ctx, ctx.client, way)
         reply = client.list({"limit": 1}, key=None)
-        _expect(AUTH_ISOLATION, reply, {401}, f"list under {way} without a key")
+        expect(AUTH_ISOLATION, reply, {401}, f"list under {way} without a key")
         reply = client.list({"limit": 1}, key=unknown)
-        _expect(AUTH_ISOLATION, reply, {401}, f"list under {way} with an unknown key")
+        expect(AUTH_ISOLATION, reply, {401}, f"list under {way} with an unknown key")
         for what, near in near_misses:
             reply = client.list({"limit": 1}, key=near)
-            _expect(AUTH_ISOLATION, reply, {401}, f"list under {way} with the key {what}")
+            expect(AUTH_ISOLATION, reply, {401}, f"list under {way} with the key {what}")
         reply = client.list({"limit": 1})
-        _expect(AUTH_ISOLATION, reply, {200}, f"list under {way} with the valid key")
+        expect(AUTH_ISOLATION, reply, {200}, f"list under {way} with the valid key")
     if ctx.settings.read_only:
         return
     if ctx.second is None or not ctx.second.api_key:
@@ -105,9 +104,9 @@ def check_auth_everywhere(ctx: KitContext) -> None:
 def _pair(ctx: KitContext, prefix: str, tag: str) -> tuple[str, str]:
     """An active and a soft-deleted credential of this workspace."""
     client = ctx.client
-    active = _create_ok(ctx, client, _password_body(ctx, f"{prefix}{tag}a"), AUTH_ISOLATION)
-    deleted = _create_ok(ctx, client, _password_body(ctx, f"{prefix}{tag}d"), AUTH_ISOLATION)
-    _expect(AUTH_ISOLATION, client.delete(deleted), {200}, "soft delete")
+    active = create_ok(ctx, client, password_body(ctx, f"{prefix}{tag}a"), AUTH_ISOLATION)
+    deleted = create_ok(ctx, client, password_body(ctx, f"{prefix}{tag}d"), AUTH_ISOLATION)
+    expect(AUTH_ISOLATION, client.delete(deleted), {200}, "soft delete")
     return active, deleted
 
 
@@ -148,11 +147,11 @@ def _isolation_under(ctx: KitContext, way: Way, prefix: str, unknown: str) -> No
     tag = ("v" if way.prefix else "a") + ("l" if way.legacy else "b")
     active, deleted = _pair(ctx, prefix, tag)
     client = client_for(ctx, ctx.client, way)
-    body = _password_body(ctx, f"{prefix}{tag}new")
+    body = password_body(ctx, f"{prefix}{tag}new")
     calls = _write_calls(client, active, deleted, f"{prefix}{tag}renamed", body)
     before = _snapshot(ctx, [active, deleted])
     for what, call in calls:
-        _expect(AUTH_ISOLATION, call(unknown), {401}, f"{what} under {way} with an unknown key")
+        expect(AUTH_ISOLATION, call(unknown), {401}, f"{what} under {way} with an unknown key")
     other = ctx.second
     if other is not None and other.api_key:
         nobody = client.fabricate_id()
@@ -162,10 +161,10 @@ def _isolation_under(ctx: KitContext, way: Way, prefix: str, unknown: str) -> No
             if scope_refusal(reply, probes[what], other.api_key):
                 ctx.notes.append(SECOND_KEY_READ_ONLY)
                 continue
-            _expect(AUTH_ISOLATION, reply, {404}, f"{what} under {way} by another workspace's key")
+            expect(AUTH_ISOLATION, reply, {404}, f"{what} under {way} by another workspace's key")
         for cred_id in (active, deleted):
             reply = client.get(cred_id, key=other.api_key)
-            _expect(AUTH_ISOLATION, reply, {404}, f"get under {way} of another workspace's id")
+            expect(AUTH_ISOLATION, reply, {404}, f"get under {way} of another workspace's id")
     if _snapshot(ctx, [active, deleted]) != before:
         raise ContractViolation(
             AUTH_ISOLATION,
@@ -194,11 +193,11 @@ def check_scopes(ctx: KitContext) -> None:
         active, deleted = _pair(ctx, prefix, tag)
         client = client_for(ctx, ctx.client, way)
         read = client.get(active, key=reader.api_key)
-        _expect(SCOPES, read, {200}, f"get under {way} with the read-only key")
+        expect(SCOPES, read, {200}, f"get under {way} with the read-only key")
         read = client.list({"limit": 1}, key=reader.api_key)
-        _expect(SCOPES, read, {200}, f"list under {way} with the read-only key")
+        expect(SCOPES, read, {200}, f"list under {way} with the read-only key")
         hidden = ctx.client.get(deleted).status == 404  # deleted ids invisible (SPEC §4)
-        body = _password_body(ctx, f"{prefix}{tag}new")
+        body = password_body(ctx, f"{prefix}{tag}new")
         before = _snapshot(ctx, [active, deleted])
         for what, call in _write_calls(client, active, deleted, f"{prefix}{tag}renamed", body):
             allowed = {403}
@@ -206,7 +205,7 @@ def check_scopes(ctx: KitContext) -> None:
                 allowed.add(404)  # invisible by id, whoever asks (SPEC.md §4)
             if what in STATE_REFUSALS:
                 allowed.add(409)  # the state forbids it anyway, checked before the scope
-            _expect(
+            expect(
                 SCOPES, call(reader.api_key), allowed, f"{what} under {way} with a read-only key"
             )
         if _snapshot(ctx, [active, deleted]) != before:
@@ -220,3 +219,101 @@ def _remove(ctx: KitContext, *ids: str) -> None:
     for cred_id in ids:
         if cred_id in ctx.ids.live:
             ctx.client.remove(cred_id)
+
+
+# --- auth and isolation -------------------------------------------------------------------
+
+
+def check_auth_isolation(ctx: KitContext) -> None:
+    client = ctx.client
+    fake_key = "plnx_live_" + pysecrets.token_hex(16)
+    client.masked_keys.add(fake_key)
+    probes: list[tuple[str, dict[str, str] | None, str | None]] = [
+        ("no key", None, None),
+        ("an unknown key", None, fake_key),
+        ("an empty bearer token", {"Authorization": "Bearer "}, None),
+        ("a malformed Authorization header", {"Authorization": "Basic Zm9vOmJhcg=="}, None),
+        ("an unknown key in X-Planasonix-Api-Key", {"X-Planasonix-Api-Key": fake_key}, None),
+    ]
+    for what, headers, key in probes:
+        reply = client.request("GET", "/api/credentials", headers=headers, key=key)
+        expect(AUTH_ISOLATION, reply, {401}, f"list with {what}")
+    # The documented legacy header, in place of Authorization, opens the same door.
+    legacy = {"X-Planasonix-Api-Key": client.api_key or ""}
+    reply = client.request("GET", "/api/credentials", headers=legacy, key=None)
+    expect(AUTH_ISOLATION, reply, {200}, "list with a valid key in X-Planasonix-Api-Key")
+    missing = client.fabricate_id()
+    expect(AUTH_ISOLATION, client.get(missing, key=None), {401}, "get without a key")
+    expect(AUTH_ISOLATION, client.get(missing), {404}, "get of an unknown id")
+    if ctx.settings.read_only:
+        return
+    prefix = ctx.sub_prefix("a")
+    mine = create_ok(ctx, client, password_body(ctx, f"{prefix}mine"), AUTH_ISOLATION)
+
+    def calls_on(cred_id: str) -> list[tuple[str, Callable[[str | None], Reply]]]:
+        return [
+            ("get", lambda k: client.get(cred_id, key=k)),
+            ("update", lambda k: client.update(cred_id, {"name": f"{prefix}renamed"}, key=k)),
+            ("delete", lambda k: client.delete(cred_id, key=k)),
+            ("restore", lambda k: client.restore(cred_id, key=k)),
+            ("purge", lambda k: client.purge(cred_id, key=k)),
+            ("create", lambda k: client.create(password_body(ctx, f"{prefix}nokey"), key=k)),
+        ]
+
+    calls = calls_on(mine)
+    for what, call in calls:
+        expect(AUTH_ISOLATION, call(None), {401}, f"{what} without a key")
+        expect(AUTH_ISOLATION, call(fake_key), {401}, f"{what} with an unknown key")
+    before = client.get(mine)
+    expect(AUTH_ISOLATION, before, {200}, "get of an own credential")
+    if ctx.second is None:
+        unchanged(before, client.get(mine), "calls without a valid key")
+        return
+    other = ctx.second
+    made = other.create(password_body(ctx, f"{prefix}theirs"))
+    # 403: a key without connections:write; there is then no credential of theirs.
+    theirs = None if made.status == 403 else created_id(ctx, made, AUTH_ISOLATION)
+    probes_of = dict(calls_on(client.fabricate_id()))
+    for what, call in calls[:-1]:
+        reply = call(other.api_key)
+        if what != "get" and scope_refusal(reply, probes_of[what], other.api_key):
+            ctx.notes.append(SECOND_KEY_READ_ONLY)
+            continue
+        expect(AUTH_ISOLATION, reply, {404}, f"{what} of another workspace's id")
+    if theirs is not None:
+        expect(AUTH_ISOLATION, client.get(theirs), {404}, "get of another workspace's id")
+        expect(AUTH_ISOLATION, client.delete(theirs), {404}, "delete of another workspace's id")
+    unchanged(before, client.get(mine), "calls with another workspace's key")
+    for reader, foreign in ((other, mine), (client, theirs)):
+        if foreign is None:
+            continue
+        seen = bounded_walk(reader, {}, set(), max_pages=50)
+        if foreign in seen:
+            raise ContractViolation(
+                AUTH_ISOLATION, "a list shows another workspace's credential", None
+            )
+
+
+SECOND_KEY_READ_ONLY = (
+    "the --second-api-key may not write (403 whatever the id): its writes across "
+    "workspaces were checked to change nothing, not for their 404"
+)
+
+
+def scope_refusal(reply: Reply, probe: Callable[[str | None], Reply], key: str | None) -> bool:
+    """True when ``reply`` is a 403 the same call on an id nobody holds gets too.
+
+    A key without `connections:write` is refused before any id is looked up;
+    that 403 says nothing about the id (SPEC.md §5 forbids only a 403 that
+    tells existence apart), so the deployment is right to give it. Asked per
+    route: a deployment may look the id up first on one route and not another.
+    """
+    return reply.status == 403 and probe(key).status == 403
+
+
+def unchanged(before: Reply, after: Reply, what: str) -> None:
+    keys = ("id", "name", "status", "config", "deleted_at")
+    if after.status != 200 or any(
+        (before.data or {}).get(k) != (after.data or {}).get(k) for k in keys
+    ):
+        raise ContractViolation(AUTH_ISOLATION, f"{what} changed a credential", after.exchange)

@@ -16,7 +16,7 @@ their codes. Each divergence is then classified:
 
 The deployment is handled with the kit's safety rules: only credentials this
 run created, under its own prefix, within the request budget, removed at the
-end whatever happens. :mod:`contracts.kit.learn` runs the same sequence
+end whatever happens. :mod:`contracts.kit.profiles.learn` runs the same sequence
 against the deployment alone and reads its choices off the answers.
 """
 
@@ -26,19 +26,20 @@ import copy
 import json
 import random
 import time
-import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from contracts.kit.checks import draw_one, secret_configs
+from contracts.kit.checks.common import draw_one, secret_configs
+from contracts.kit.checks.paging import page_limit, walk
 from contracts.kit.client import Client
-from contracts.kit.context import KitContext
+from contracts.kit.context import DEFAULT_SEED, KitContext
 from contracts.kit.exchange import Reply
-from contracts.kit.listing import walk
 from contracts.kit.model import Model, same_setting
+from contracts.kit.report import EXIT_ERROR, EXIT_OK, EXIT_VIOLATIONS, Case, Failure, write_json
+from contracts.kit.report import write_junit as write_junit_cases
 from contracts.kit.violations import (
     LIFECYCLE,
     PAGINATION,
@@ -51,8 +52,6 @@ from contracts.registry import CREDENTIAL_TYPES, config_fields
 from contracts.strategies import config_patches
 
 JSON = Any
-EXIT_OK, EXIT_DIVERGED, EXIT_ERROR = 0, 1, 2
-DEFAULT_SEED = 1
 DEPLOYMENT, FAKE = "deployment", "fake"
 TIME_FIELDS = ("created_at", "updated_at", "deleted_at")
 STATUS_OPS = ("delete", "restore")
@@ -472,7 +471,7 @@ class Comparer:
             if has[0] != has[1]:
                 add("header", "Location header present", has[0], has[1], "create_location")
         if step.op == "list":
-            limits = (_page_limit(d.body), _page_limit(f.body))
+            limits = (page_limit(d.body), page_limit(f.body))
             if limits[0] != limits[1]:
                 add("page-size", "meta.page.limit", limits[0], limits[1], step.setting)
             return found
@@ -591,12 +590,6 @@ def _error_code(body: JSON) -> JSON:
     return None
 
 
-def _page_limit(body: JSON) -> JSON:
-    meta = body.get("meta") if isinstance(body, dict) else None
-    page = meta.get("page") if isinstance(meta, dict) else None
-    return page.get("limit") if isinstance(page, dict) else None
-
-
 # --- the run ---------------------------------------------------------------------------------
 
 
@@ -617,7 +610,7 @@ class DiffResult:
     def exit_code(self) -> int:
         if self.error:
             return EXIT_ERROR
-        return EXIT_DIVERGED if self.divergences else EXIT_OK
+        return EXIT_VIOLATIONS if self.divergences else EXIT_OK
 
     @property
     def violations(self) -> list[Divergence]:
@@ -677,35 +670,33 @@ class DiffResult:
 
 
 def write_report(result: DiffResult, path: str | Path) -> None:
-    Path(path).write_text(json.dumps(result.as_json(), indent=2), encoding="utf-8")
+    write_json(path, result.as_json())
 
 
 def write_junit(result: DiffResult, path: str | Path) -> None:
     """One test case per step; each divergence is a failure of its step."""
-    suite = ET.Element(
-        "testsuite",
-        name="planasonix-contract diff",
-        tests=str(len(result.steps)),
-        failures=str(len({d.step for d in result.divergences})),
-        errors="1" if result.error else "0",
-        time=f"{result.seconds:.3f}",
-    )
-    properties = ET.SubElement(suite, "properties")
-    for name, value in (
-        ("seed", result.seed),
-        ("prefix", result.prefix),
-        ("profile", result.profile),
-    ):
-        ET.SubElement(properties, "property", name=name, value=str(value))
-    for number, label in enumerate(result.steps, 1):
-        case = ET.SubElement(suite, "testcase", classname="diff", name=f"{number:02d} {label}")
-        for d in (d for d in result.divergences if d.step == number):
-            failure = ET.SubElement(case, "failure", message=d.line().strip(), type=d.kind)
-            failure.text = "\n".join(d.sequence)
+    cases = [
+        Case(
+            name=f"{number:02d} {label}",
+            classname="diff",
+            failures=[
+                Failure(d.line().strip(), "\n".join(d.sequence), d.kind)
+                for d in result.divergences
+                if d.step == number
+            ],
+        )
+        for number, label in enumerate(result.steps, 1)
+    ]
     if result.error:
-        case = ET.SubElement(suite, "testcase", classname="diff", name="run")
-        ET.SubElement(case, "error", message=result.error)
-    ET.ElementTree(suite).write(path, encoding="utf-8", xml_declaration=True)
+        cases.append(Case(name="run", classname="diff", error=result.error))
+    write_junit_cases(
+        path,
+        "planasonix-contract diff",
+        cases,
+        properties={"seed": result.seed, "prefix": result.prefix, "profile": result.profile},
+        seconds=result.seconds,
+        error=result.error or None,
+    )
 
 
 def _classify(
@@ -804,60 +795,3 @@ def run_diff(
         result.requests = ctx.budget.used
         result.seconds = time.monotonic() - started
     return result
-
-
-# --- command line ------------------------------------------------------------------------------
-
-
-def add_diff_command(commands: Any) -> None:
-    """``planasonix-contract diff``: the sub-command's options."""
-    diff = commands.add_parser(
-        "diff",
-        help="run one call sequence against a deployment and the fake; report divergences",
-        description="Exit codes: 0 no divergence, 1 divergences found, 2 could not run.",
-    )
-    add_sequence_arguments(diff)
-    diff.add_argument("--profile", metavar="FILE", help="the fake's profile (default: its own)")
-    diff.add_argument("--junitxml", metavar="PATH", help="write a JUnit XML report")
-    diff.add_argument("--report", metavar="PATH", help="write a JSON report")
-
-
-def add_sequence_arguments(parser: Any) -> None:
-    """What `learn` and `diff` both take: the deployment, and the seeded call sequence."""
-    import os
-
-    parser.add_argument("--base-url", required=True, help="deployment root")
-    parser.add_argument("--api-key", default=os.environ.get("PLANASONIX_API_KEY"), help="API key")
-    parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="sequence seed (replayable)")
-    parser.add_argument("--max-requests", type=int, default=None, help="request budget")
-    parser.add_argument("--timeout", type=float, default=30.0, help="seconds per request")
-
-
-def diff_command(args: Any) -> int:
-    import sys
-
-    from contracts.profile import ProfileError, load_profile
-
-    if not args.api_key:
-        print("planasonix-contract: --api-key is required", file=sys.stderr)
-        return EXIT_ERROR
-    try:
-        profile = load_profile(args.profile)
-    except ProfileError as exc:
-        print(f"planasonix-contract: {exc}", file=sys.stderr)
-        return EXIT_ERROR
-    result = run_diff(
-        args.base_url,
-        args.api_key,
-        profile=profile,
-        profile_name=args.profile or "default",
-        seed=args.seed,
-        max_requests=args.max_requests,
-        timeout=args.timeout,
-    )
-    print(result.text())
-    if args.report:
-        write_report(result, args.report)
-    if args.junitxml:
-        write_junit(result, args.junitxml)
-    return result.exit_code

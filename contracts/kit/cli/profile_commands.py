@@ -1,0 +1,109 @@
+"""The ``learn`` and ``diff`` subcommands of ``planasonix-contract``: their options and output."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from contracts.kit.context import DEFAULT_SEED
+from contracts.kit.profiles.diff import run_diff, write_junit, write_report
+from contracts.kit.profiles.learn import run_learn
+from contracts.kit.report import EXIT_ERROR
+from contracts.profile import ProfileError, dump_profile, load_profile
+
+
+def add_diff_command(commands: Any) -> None:
+    """``planasonix-contract diff``: the sub-command's options."""
+    diff = commands.add_parser(
+        "diff",
+        help="run one call sequence against a deployment and the fake; report divergences",
+        description="Exit codes: 0 no divergence, 1 divergences found, 2 could not run.",
+    )
+    add_sequence_arguments(diff)
+    diff.add_argument("--profile", metavar="FILE", help="the fake's profile (default: its own)")
+    diff.add_argument("--junitxml", metavar="PATH", help="write a JUnit XML report")
+    diff.add_argument("--report", metavar="PATH", help="write a JSON report")
+
+
+def add_sequence_arguments(parser: Any) -> None:
+    """What `learn` and `diff` both take: the deployment, and the seeded call sequence."""
+    parser.add_argument("--base-url", required=True, help="deployment root")
+    parser.add_argument("--api-key", default=os.environ.get("PLANASONIX_API_KEY"), help="API key")
+    parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="sequence seed (replayable)")
+    parser.add_argument("--max-requests", type=int, default=None, help="request budget")
+    parser.add_argument("--timeout", type=float, default=30.0, help="seconds per request")
+
+
+def diff_command(args: Any) -> int:
+    if not args.api_key:
+        print("planasonix-contract: --api-key is required", file=sys.stderr)
+        return EXIT_ERROR
+    try:
+        profile = load_profile(args.profile)
+    except ProfileError as exc:
+        print(f"planasonix-contract: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    result = run_diff(
+        args.base_url,
+        args.api_key,
+        profile=profile,
+        profile_name=args.profile or "default",
+        seed=args.seed,
+        max_requests=args.max_requests,
+        timeout=args.timeout,
+    )
+    print(result.text())
+    if args.report:
+        write_report(result, args.report)
+    if args.junitxml:
+        write_junit(result, args.junitxml)
+    return result.exit_code
+
+
+def add_learn_command(commands: Any) -> None:
+    """``planasonix-contract learn``: the sub-command's options."""
+
+    learn = commands.add_parser(
+        "learn",
+        help="probe a deployment and write its choices as a profile for the fake",
+        description="Exit codes: 0 learned, 1 the deployment broke a documented rule "
+        "(the profile is still written), 2 could not run.",
+    )
+    add_sequence_arguments(learn)
+    learn.add_argument("--output", metavar="PROFILE.json", help="write here (default: stdout)")
+
+
+def learn_command(args: Any) -> int:
+    if not args.api_key:
+        print("planasonix-contract: --api-key is required", file=sys.stderr)
+        return EXIT_ERROR
+
+    def say(text: str) -> None:
+        print(f"planasonix-contract learn: {text}", file=sys.stderr)
+
+    result = run_learn(
+        args.base_url,
+        args.api_key,
+        seed=args.seed,
+        max_requests=args.max_requests,
+        timeout=args.timeout,
+        progress=say,
+    )
+    if result.error:
+        say(f"could not run: {result.error}")
+        return EXIT_ERROR
+    for violation in result.violations:
+        say(f"VIOLATION [{violation.check}] {violation.message}")
+    if result.undetermined:
+        say("could not determine (left at the fake's default): " + ", ".join(result.undetermined))
+    if result.leftovers:
+        say("could not remove: " + ", ".join(result.leftovers))
+    text = dump_profile(result.profile())
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8")
+        say(f"wrote {args.output} ({result.requests} requests)")
+    else:
+        sys.stdout.write(text)
+    return result.exit_code
