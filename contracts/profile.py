@@ -22,6 +22,7 @@ from typing import Any
 
 import jsonschema
 
+from contracts.errors import PlanasonixError
 from contracts.registry import CREDENTIAL_TYPES, config_fields
 
 JSON = Any
@@ -35,7 +36,7 @@ DOCUMENTED_FIELDS = frozenset(
 NOTES = ("description", "undetermined")
 
 
-class ProfileError(ValueError):
+class ProfileError(PlanasonixError, ValueError):
     """A profile document that breaks its schema or its cross-field rules."""
 
 

@@ -24,6 +24,7 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
 from . import compiled, views
+from .errors import PlanasonixError
 
 SCHEMA_BASE = "https://schemas.planasonix.dev/credentials/"
 
@@ -42,7 +43,7 @@ class FieldError:
         return f"{self.path or '(body)'}: {self.message}"
 
 
-class SchemaViolation(ValueError):
+class SchemaViolation(PlanasonixError, ValueError):
     """Raised by :func:`check_response`; its text lists paths and rules, never values."""
 
     def __init__(self, kind: str, errors: list[FieldError]) -> None:

@@ -12,6 +12,7 @@ from collections.abc import Collection, Iterable
 from typing import Any
 
 from contracts import FieldError
+from contracts.errors import PlanasonixError
 
 # One offending field: where (`config.port`) and what is wrong with it. The
 # contract package owns the type, so validator output flows through unchanged.
@@ -39,7 +40,7 @@ def child_path(parent: str, name: object) -> str:
     return f"{parent}.{label}" if parent else label
 
 
-class ApiError(Exception):
+class ApiError(PlanasonixError):
     """Base of every error the fake answers with on purpose."""
 
     status: int = 500

@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any, Final
 
 import contracts
+from contracts.errors import PlanasonixError
 from contracts.registry import schema_documents
 
 from .auth import READ_WRITE, USER_ID_RULE, Keyring, valid_user_id, valid_workspace
@@ -76,7 +77,7 @@ def bundled_seed(name: str) -> Path | None:
     return Path(__file__).parent / "data" / f"{name}.json"
 
 
-class SeedError(ValueError):
+class SeedError(PlanasonixError, ValueError):
     """A fixtures file that cannot be loaded. `details` name the places in the
     file by path (`workspaces[0].credentials[1].config.port`), never a value;
     the message lists them for a terminal."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from contracts.errors import PlanasonixError
 from contracts.kit.exchange import Exchange
 
 # The checks, by the names a user reads in the report.
@@ -51,7 +52,7 @@ CHECKS: dict[str, str] = {
 }
 
 
-class ContractViolation(AssertionError):
+class ContractViolation(PlanasonixError, AssertionError):
     """The deployment broke the contract. ``check`` names the check; no secret is quoted."""
 
     def __init__(
@@ -69,12 +70,12 @@ class ContractViolation(AssertionError):
         super().__init__(f"[{check}] {message}")
 
 
-class NotRun(Exception):
+class NotRun(PlanasonixError):
     """A check that has nothing to check with (no --read-only-api-key, say): reported
     as "not run" with the reason, never as "passed", and no reason for exit code 2."""
 
 
-class KitError(Exception):
+class KitError(PlanasonixError):
     """The kit could not run (exit code 2): bad arguments, unreachable, key rejected, ..."""
 
 

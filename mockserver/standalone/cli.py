@@ -24,6 +24,8 @@ from typing import Any, Final, TextIO
 
 from waitress import create_server
 
+from contracts.errors import PlanasonixError
+
 from ..app import FakeConfig, create_app
 from ..assembly import build_state, rebind_dev_key
 from ..auth import DEV_KEY
@@ -45,7 +47,7 @@ access_log = logging.getLogger("planasonix.access")
 ADMIN_TOKEN_ENV: Final = "PLANASONIX_ADMIN_TOKEN"
 
 
-class SetupError(Exception):
+class SetupError(PlanasonixError):
     """A flag combination `serve` refuses; the message never quotes a token or key."""
 
 

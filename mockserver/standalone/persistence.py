@@ -44,6 +44,7 @@ from cryptography.fernet import Fernet, InvalidToken
 from flask import Flask, Response, request
 
 import contracts
+from contracts.errors import PlanasonixError
 
 from ..auth import valid_workspace
 from ..clock import format_timestamp, parse_timestamp
@@ -63,7 +64,7 @@ _log = logging.getLogger(__name__)
 SecretPath = list[str]
 
 
-class StateFileError(Exception):
+class StateFileError(PlanasonixError):
     """The state file cannot be used; the message says why, never a value from it."""
 
 

@@ -18,11 +18,13 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime
 from typing import Any
 
+from contracts.errors import PlanasonixError
+
 from ..errors import ApiError, ErrorDetail
 from ..standalone.faults import FaultBook
 
 
-class FaultRuleError(ValueError):
+class FaultRuleError(PlanasonixError, ValueError):
     """A fault rule the fake refuses; the message names each field and why."""
 
     def __init__(self, details: Iterable[ErrorDetail]) -> None:

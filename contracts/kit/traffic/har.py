@@ -18,13 +18,14 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from contracts.errors import PlanasonixError
 from contracts.kit.traffic.judge import Judge
 from contracts.kit.traffic.observed import Observed
 
 JSON = Any
 
 
-class HarError(ValueError):
+class HarError(PlanasonixError, ValueError):
     """The file is not a HAR this command can read (the message names where, never a value)."""
 
 
