@@ -11,13 +11,13 @@ SEED ?= demo
 # With PLANASONIX_STATE_KEY set and no STATE_FILE, state goes to planasonix.state.json.
 STATE_FILE ?= $(if $(PLANASONIX_STATE_KEY),planasonix.state.json,)
 
-.PHONY: serve test lint typecheck layers unit bench fuzz kit-soak profiles browser-test install-check ecosystem-check clean
+.PHONY: serve test lint typecheck layers docs unit bench fuzz kit-soak profiles browser-test install-check ecosystem-check clean
 
 # Everything: the fake, the kit ([kit]), httpx support, test and bench tools.
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[kit,httpx,test,bench]'
+	$(BIN)/python -m pip install --quiet -e '.[kit,httpx,test,docs,bench]'
 	touch $(STAMP) $(SERVE_STAMP)
 
 # Serving needs the base install only: the fake and its server.
@@ -41,11 +41,17 @@ typecheck: $(STAMP)
 layers: $(STAMP)
 	$(BIN)/lint-imports --no-cache
 
+# The documentation site (docs/, mkdocs.yml) into site/, git-ignored; any warning fails.
+# NO_MKDOCS_2_WARNING: Material's notice about MkDocs 2.0 is for the maintainers, not a build problem.
+docs: $(STAMP)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
+
 unit: $(STAMP)
 	HYPOTHESIS_PROFILE=ci $(BIN)/pytest -n 2 -q -m "not browser"
 
-# The whole suite: lint, types, then every test under the fixed-seed Hypothesis profile.
-test: lint typecheck layers unit
+# The whole suite: lint, types, layers, the docs build, then every test under the
+# fixed-seed Hypothesis profile.
+test: lint typecheck layers docs unit
 
 # bench_http.py loads the server with wrk: installed from Debian's packages when
 # missing and running as root; elsewhere it falls back to a Python load generator.
@@ -65,7 +71,7 @@ fuzz: $(STAMP)
 	HYPOTHESIS_PROFILE=fuzz $(BIN)/pytest -q -n 2 -m "not browser" \
 		tests/contracts/test_registry.py tests/contracts/test_strategies.py \
 		tests/mockserver/test_store_stateful.py tests/mockserver/test_pagination.py \
-		tests/mockserver/test_control.py
+		tests/standalone/test_control.py
 	$(BIN)/planasonix-contract run --target fake --max-examples 300
 
 # The kit against the fake under a pairwise sweep of profile settings (a few minutes),
@@ -96,4 +102,4 @@ ecosystem-check: $(STAMP)
 	$(BIN)/python tools/ecosystem_check.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis site
