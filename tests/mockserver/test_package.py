@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 import mockserver
+from contracts.lazy_exports import stub_exports
 
 
 def test_every_public_name_resolves() -> None:
-    assert set(mockserver.__all__) == set(mockserver._EXPORTS)
+    assert mockserver.__all__ == sorted(stub_exports(Path(mockserver.__file__).with_suffix(".pyi")))
     for name in mockserver.__all__:
         assert getattr(mockserver, name) is not None
 

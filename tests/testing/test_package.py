@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 import mockserver.testing
+from contracts.lazy_exports import stub_exports
 
 
 def test_every_public_name_resolves() -> None:
-    assert set(mockserver.testing.__all__) == set(mockserver.testing._EXPORTS)
+    assert mockserver.testing.__all__ == sorted(
+        stub_exports(Path(mockserver.testing.__file__).with_suffix(".pyi"))
+    )
     for name in mockserver.testing.__all__:
         assert getattr(mockserver.testing, name) is not None
 
