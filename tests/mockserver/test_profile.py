@@ -19,7 +19,6 @@ from flask.testing import FlaskClient
 from contracts.profile import (
     DEFAULT_PROFILE,
     Profile,
-    setting_names,
 )
 from mockserver import create_app
 from mockserver.errors import CredentialNotFound, NameTaken, StateConflict
@@ -348,12 +347,3 @@ def test_the_fixtures_take_a_profile_from_the_ini_file_and_the_marker(
     )
     result = pytester.runpytest_inprocess("-p", "no:xdist", "-q")
     result.assert_outcomes(passed=3)
-
-
-def test_the_readme_documents_every_setting() -> None:
-    from pathlib import Path
-
-    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
-    table = readme[readme.index("### Profile settings") :]
-    for name in setting_names():
-        assert f"| `{name}` |" in table, name

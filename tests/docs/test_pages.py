@@ -1,0 +1,99 @@
+"""The reference pages say what the code does.
+
+The generated pages (tools/docs_reference.py) must name every command, flag,
+config field and secret; the hand-written settings pages must name every
+pytest option and ini setting the two plugins register, and every profile
+setting.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import tomllib
+from types import ModuleType
+
+import pytest
+
+import contracts
+from contracts.profile import setting_names
+
+from .conftest import ROOT
+
+
+def _parsers(parser: argparse.ArgumentParser) -> list[argparse.ArgumentParser]:
+    found = [parser]
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                found += _parsers(sub)
+    return found
+
+
+@pytest.mark.parametrize("script", ["planasonix-mock", "planasonix-contract"])
+def test_the_cli_page_names_every_command_and_flag(script: str, docs_reference: ModuleType) -> None:
+    page = docs_reference.cli_reference()
+    for parser in _parsers(docs_reference.script_parser(script)):
+        assert f"`{parser.prog}`" in page
+        for action in parser._actions:
+            for flag in action.option_strings:
+                if action.help != argparse.SUPPRESS and flag not in ("-h", "--help"):
+                    assert f"`{flag}" in page, (parser.prog, flag)
+
+
+def test_the_cli_page_follows_the_console_scripts_of_pyproject(
+    docs_reference: ModuleType,
+) -> None:
+    scripts = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scripts"]
+    assert docs_reference.console_scripts() == scripts
+    assert set(docs_reference.CONSOLE_SCRIPTS) == set(scripts)
+
+
+def test_the_config_fields_page_marks_exactly_the_secret_fields(
+    docs_reference: ModuleType,
+) -> None:
+    page = docs_reference.config_fields_reference()
+    sections = page.split("\n## ")[1:]
+    assert [section.split("`")[1] for section in sections] == list(contracts.CREDENTIAL_TYPES)
+    for type_, section in zip(contracts.CREDENTIAL_TYPES, sections, strict=True):
+        rows = {line.split("`")[1]: line for line in section.splitlines() if line.startswith("| `")}
+        secret = {".".join(path) for path in contracts.secret_paths(type_)}
+        public = {".".join(path) for path in contracts.public_paths(type_)}
+        assert secret | public <= set(rows), type_
+        assert {name for name, row in rows.items() if "**secret**" in row} == secret, type_
+        for name in contracts.required_fields(type_):
+            assert rows[name].split("|")[3].strip() == "yes", (type_, name)
+
+
+def test_the_openapi_page_lists_every_operation(docs_reference: ModuleType) -> None:
+    page = docs_reference.openapi_reference()
+    document = contracts.openapi_document()
+    for path, item in document["paths"].items():
+        if path.startswith("/api/"):
+            for method in item:
+                if method in ("get", "post", "put", "delete"):
+                    assert f"| `{method.upper()}` | `{path}` |" in page
+
+
+def _plugin_settings(pytester: pytest.Pytester) -> set[str]:
+    """Every option and ini name the package's pytest plugins register, from `--help`."""
+    help_text = "\n".join(pytester.runpytest_inprocess("--help", "-p", "no:xdist").outlines)
+    options = set(re.findall(r"(--(?:planasonix|contract)[-\w]*)", help_text))
+    ini = set(re.findall(r"^\s+(planasonix_\w+) \(\w+\):", help_text, flags=re.M))
+    return options | ini
+
+
+def test_the_settings_page_names_every_pytest_option_and_ini_setting(
+    pytester: pytest.Pytester,
+) -> None:
+    page = (ROOT / "docs" / "reference" / "settings.md").read_text(encoding="utf-8")
+    names = _plugin_settings(pytester)
+    assert {"--planasonix-seed", "planasonix_hosts", "--contract-base-url"} <= names
+    assert sorted(name for name in names if f"`{name}" not in page) == []
+
+
+def test_the_profiles_page_documents_every_setting() -> None:
+    page = (ROOT / "docs" / "guides" / "profiles.md").read_text(encoding="utf-8")
+    table = page[page.index("## Profile settings") :]
+    for name in setting_names():
+        assert f"| `{name}` |" in table, name
