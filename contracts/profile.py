@@ -1,6 +1,6 @@
 """Profiles: one deployment's answers to the questions the docs leave open.
 
-SPEC.md section 4 lists situations where every answer is conformant (GET of a
+The lifecycle (docs: behaviour) has situations where every answer is conformant (GET of a
 soft-deleted id: 200 or 404, ...), and the docs leave page sizes, status codes
 and body shapes open as well. A profile names one answer to each, as a small
 JSON document (`profile.schema.json` beside this module). The fake serves any

@@ -2,7 +2,7 @@
 
 The schema files in ``schemas/`` are the fake's own, stricter contract: they
 carry its lengths, ranges, patterns, enums, required config fields and
-either/or rules, which SPEC.md §2 calls the fake's choices. A deployment may
+either/or rules, which the docs (behaviour) call the fake's choices. A deployment may
 be looser or stricter on every one of them, so the contract kit must not
 judge responses by them. This module derives, from the same files (there is
 no second copy to drift), the view the kit judges by. It keeps:
@@ -27,7 +27,7 @@ from typing import Any
 
 JSON = Any
 
-# Limits SPEC.md §2 leaves to each deployment, wherever they appear.
+# Limits the published page leaves to each deployment, wherever they appear.
 LIMIT_KEYWORDS = frozenset(
     {
         "minLength",

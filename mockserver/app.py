@@ -119,7 +119,7 @@ def create_app(
     app = _App("mockserver")
     app.config["MAX_CONTENT_LENGTH"] = config.max_body_bytes
     # Werkzeug would answer `/api//credentials` with a 308 and an HTML page;
-    # an unknown path is a JSON 404 like any other (SPEC §5).
+    # an unknown path is a JSON 404 like any other (the error table).
     app.url_map.merge_slashes = False
     app.extensions[EXTENSION_KEY] = state
     _add_bookkeeping(app)

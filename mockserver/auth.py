@@ -1,4 +1,4 @@
-"""API keys, workspaces and scopes (SPEC §6).
+"""API keys, workspaces and scopes (docs: behaviour, Keys and workspaces).
 
 A key belongs to one workspace and one user and holds scopes. Lookups go
 through a SHA-256 digest of the key followed by `hmac.compare_digest`, so the

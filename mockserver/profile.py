@@ -38,7 +38,7 @@ class InvalidQuery(InvalidRequest):
 
 @dataclass(frozen=True)
 class Policy:
-    """What this fake answers where SPEC.md allows more than one answer."""
+    """What this fake answers where the docs allow more than one answer."""
 
     profile: Profile = field(default=DEFAULT_PROFILE)
 

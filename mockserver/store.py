@@ -1,7 +1,7 @@
 """The fake's state and rules, in plain Python (no Flask): moto's "backend".
 
 A `CredentialStore` owns every credential of every workspace, enforces the
-lifecycle of SPEC.md §4 with the fake's choices, keeps secrets apart from the
+lifecycle (docs: behaviour) with the fake's choices, keeps secrets apart from the
 metadata it hands out, and pages with keysets. All validation goes through
 the `contracts` registry, so no rule about fields lives here twice.
 
@@ -302,7 +302,7 @@ class CredentialStore:
         policy: Policy | None = None,
     ) -> None:
         self.clock: Clock = clock or system_clock
-        # The profile's lifecycle answers (SPEC §4); replaceable like the clock.
+        # The profile's lifecycle answers (the open points); replaceable like the clock.
         self.policy: Policy = policy or DEFAULT_POLICY
         self.id_generator: Callable[[], str] = id_generator or IdGenerator(seed)
         self._lock = threading.RLock()

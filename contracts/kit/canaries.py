@@ -10,7 +10,7 @@ encoding is indexed once, and the haystack is probed at a stride of
 :data:`PROBE` characters with shorter probes that any long enough match must
 contain; only probe hits are checked against the full fragments.
 
-Short edges. "Whole or in part" (SPEC.md §2) includes a hint that shows a
+Short edges. "Whole or in part" (the published page's rule for secrets) includes a hint that shows a
 secret's first or last few characters (``****a1B2c3``). The detector also
 reports any alphanumeric token of a response (a maximal run of
 ``[A-Za-z0-9]``) of :data:`EDGE` to ``FRAGMENT - 1`` characters that equals

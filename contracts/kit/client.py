@@ -449,7 +449,8 @@ class Client:
                 )
             ]
         # Judged by what the docs state only: the fake's own limits (lengths, ranges,
-        # formats, required config fields) are no rule for a deployment (SPEC.md §2).
+        # formats, required config fields) are no rule for a deployment (docs: behaviour,
+        # The credential).
         errors = validate_response(kind, reply.body, documented=True)
         if not errors:
             return []

@@ -1,4 +1,5 @@
-"""The reference model of SPEC.md section 4: what a deployment must answer, and why.
+"""The reference model of the lifecycle (docs: behaviour, Lifecycle): what a deployment
+must answer, and why.
 
 The model holds the credentials one test sequence created and checks every
 answer against the lifecycle invariants:
@@ -12,7 +13,7 @@ answer against the lifecycle invariants:
 6. a repeated or out-of-state call is answered the same way every time and
    changes nothing.
 
-Where SPEC.md leaves the answer to the implementation, :class:`Choices` learns
+Where the published page leaves the answer to the implementation, :class:`Choices` learns
 the deployment's choice the first time it sees the situation and holds the
 deployment to it afterwards (that is invariant 6, across a whole run).
 """
@@ -34,7 +35,7 @@ JSON = Any
 ACTIVE = "active"
 DELETED = "deleted"
 
-# Every situation SPEC.md leaves open, with the answers it allows.
+# Every situation the published page leaves open, with the answers the kit accepts.
 ALTERNATIVES: dict[str, tuple[str, ...]] = {
     # The docs: "2xx with the new metadata". Every 2xx that carries a body for a
     # new resource: 204 and 205 carry none; 206, 207, 208 and 226 answer ranges,
@@ -89,7 +90,8 @@ class Choices:
         if answer not in allowed:
             raise ContractViolation(
                 check or self.check,
-                f"{situation}: answered {answer}; SPEC.md allows only " + " or ".join(allowed),
+                f"{situation}: answered {answer}; the documentation allows only "
+                + " or ".join(allowed),
                 exchange,
             )
         with self._lock:
@@ -334,7 +336,7 @@ class Model:
             if reply.status == 200 and self.choices.get("update of a soft-deleted one") == "404":
                 self.fail(
                     "get of a soft-deleted credential answered 200, but an update of one "
-                    "answered 404: SPEC.md allows that 404 only when GET hides them too",
+                    "answered 404: the documentation allows that 404 only when GET hides them too",
                     reply,
                 )
             self.choices.hold("GET of a soft-deleted id", str(reply.status), reply.exchange)
@@ -355,7 +357,7 @@ class Model:
         if self.choices.get("GET of a soft-deleted id") == "200":
             self.fail(
                 f"{what} of a soft-deleted credential answered 404, but a get of one "
-                "answered 200: SPEC.md allows that 404 only when GET hides them too",
+                "answered 200: the documentation allows that 404 only when GET hides them too",
                 reply,
             )
 

@@ -1,10 +1,11 @@
-"""Every answer's status judged by what SPEC.md documents and allows for its route.
+"""Every answer's status judged by what the docs document and allow for its route.
 
 Not by the fake's own OpenAPI document: a deployment may answer any status the
-docs list for a route (SPEC.md §3 success codes, the §4 alternatives, the §5
-error table), and nothing else. A 500 (or any other server error of the
-deployment's own), a redirect (a login page in front of the API), a 204 where
-the docs show a body, an undocumented 2xx: each is reported, with the request.
+docs list for a route (its success codes, the lifecycle's open alternatives,
+the documented error statuses; see docs: behaviour), and nothing else. A 500
+(or any other server error of the deployment's own), a redirect (a login page
+in front of the API), a 204 where the docs show a body, an undocumented 2xx:
+each is reported, with the request.
 
 This phase runs last and reads every exchange the run recorded, so it judges
 the answers of every other phase too. Gateway errors (502, 503, 504) are not
@@ -18,12 +19,13 @@ from urllib.parse import urlsplit
 from contracts.kit.client import operation_of
 from contracts.kit.exchange import Exchange
 
-# SPEC.md §5: every status the docs give a meaning to (any route may refuse a request).
+# The error table (docs: behaviour, Errors): every status the docs give a meaning to
+# (any route may refuse a request).
 DOCUMENTED_ERRORS = frozenset({400, 401, 403, 404, 405, 409, 413, 415, 422, 429})
 # Not the deployment's answer but its infrastructure's (a proxy's timeout, a gateway),
 # and 406 for an Accept header it cannot meet (schemathesis sends odd ones).
 TOLERATED = frozenset({406, 408, 502, 503, 504})
-# SPEC.md §3 (create: "2xx with the new metadata"): each route's success codes.
+# The endpoint table (create: "2xx with the new metadata"): each route's success codes.
 SUCCESS: dict[str, frozenset[int]] = {
     "list": frozenset({200}),
     "create": frozenset({201, 200, 202, 203}),  # model.ALTERNATIVES: 2xx with a body
@@ -57,4 +59,5 @@ def status_problem(exchange: Exchange) -> str | None:
     else:
         why = "a status the docs do not list for this route"
     expected = ", ".join(str(s) for s in sorted(SUCCESS[op]))
-    return f"{op} answered {status} ({why}); SPEC.md allows {expected} or a documented error"
+    allowed = f"the documentation allows {expected} or a documented error"
+    return f"{op} answered {status} ({why}); {allowed}"

@@ -29,7 +29,7 @@ CHECKS: dict[str, str] = {
     "fragment of 12+ characters, or as its first or last 6+ characters standing alone; nested "
     "and object-valued secrets included",
     LIFECYCLE: "create/get/list/update/delete/restore/purge in random order keep the invariants "
-    "of SPEC section 4, consistently with the deployment's own choices",
+    "of the lifecycle (docs: behaviour), consistently with the deployment's own choices",
     PAGINATION: "paging with small limits while others create and delete never repeats an item, "
     "never skips one that existed for the whole walk, never exceeds the limit",
     AUTH_ISOLATION: "missing, unknown and near-miss keys get 401; another workspace's key gets 404 "
@@ -45,7 +45,7 @@ CHECKS: dict[str, str] = {
     "concurrent same-name creates, renames and restores, never leave two active with one name",
     TIMESTAMPS: "updated_at never goes backwards, seen across pauses of over a second "
     "(a restore must not put back an older value)",
-    STATUS_CODES: "every answer's status is one SPEC.md documents or allows for its route "
+    STATUS_CODES: "every answer's status is one the docs document or allow for its route "
     "(no 5xx, no redirect, no 204 where a body is documented)",
     SCHEMATHESIS: "schemathesis over contracts/openapi.yaml with its built-in checks and a "
     "secret-echo check",

@@ -1,4 +1,4 @@
-"""The control plane under `/_mock/` (SPEC §7): reset, seed, journal, faults, clock.
+"""The control plane under `/_mock/`: reset, seed, journal, faults, clock.
 
 Every endpoint answers JSON in the fake's envelopes (`{"data": ...}` or the
 standard error body); bad input is a 400 `invalid_request` whose details name

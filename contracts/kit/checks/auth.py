@@ -1,6 +1,6 @@
 """Keys, scopes and workspaces under every documented way in.
 
-SPEC.md serves every path under ``/api`` and ``/v1/api`` and accepts the key as
+Every path is served under ``/api`` and ``/v1/api``, and the key goes in
 ``Authorization: Bearer`` or in the legacy ``X-Planasonix-Api-Key`` header, so
 each probe here runs under all four combinations:
 
@@ -174,7 +174,8 @@ def _isolation_under(ctx: KitContext, way: Way, prefix: str, unknown: str) -> No
     _remove(ctx, active, deleted)
 
 
-# Calls SPEC.md §4 lets a deployment refuse with 409 for the state alone, whatever the key.
+# Calls the lifecycle's open points let a deployment refuse with 409 for the state alone,
+# whatever the key.
 STATE_REFUSALS = frozenset({"purge of an active credential", "update of a soft-deleted credential"})
 
 
@@ -196,13 +197,13 @@ def check_scopes(ctx: KitContext) -> None:
         expect(SCOPES, read, {200}, f"get under {way} with the read-only key")
         read = client.list({"limit": 1}, key=reader.api_key)
         expect(SCOPES, read, {200}, f"list under {way} with the read-only key")
-        hidden = ctx.client.get(deleted).status == 404  # deleted ids invisible (SPEC §4)
+        hidden = ctx.client.get(deleted).status == 404  # deleted ids invisible (an open point)
         body = password_body(ctx, f"{prefix}{tag}new")
         before = _snapshot(ctx, [active, deleted])
         for what, call in _write_calls(client, active, deleted, f"{prefix}{tag}renamed", body):
             allowed = {403}
             if hidden and "soft-deleted" in what:
-                allowed.add(404)  # invisible by id, whoever asks (SPEC.md §4)
+                allowed.add(404)  # invisible by id, whoever asks (an open point)
             if what in STATE_REFUSALS:
                 allowed.add(409)  # the state forbids it anyway, checked before the scope
             expect(
@@ -304,7 +305,7 @@ def scope_refusal(reply: Reply, probe: Callable[[str | None], Reply], key: str |
     """True when ``reply`` is a 403 the same call on an id nobody holds gets too.
 
     A key without `connections:write` is refused before any id is looked up;
-    that 403 says nothing about the id (SPEC.md §5 forbids only a 403 that
+    that 403 says nothing about the id (the error table forbids only a 403 that
     tells existence apart), so the deployment is right to give it. Asked per
     route: a deployment may look the id up first on one route and not another.
     """

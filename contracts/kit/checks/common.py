@@ -153,8 +153,8 @@ def created_id(ctx: KitContext, reply: Reply, check: str) -> str:
 def validation_refused(ctx: KitContext, reply: Reply, what: str, *, hold: bool = True) -> None:
     """An invalid request must be refused with the deployment's validation status.
 
-    ``hold=False``: a refusal SPEC.md names apart from validation failures (a type
-    change, "400" in §3), so 400 or 422 there need not match the validation status.
+    ``hold=False``: a refusal the docs name apart from validation failures (a type
+    change, "400" in the endpoint table), so 400 or 422 there need not match the validation status.
     """
     if reply.ok:
         raise ContractViolation(VALIDATION, f"{what} was accepted ({reply.status})", reply.exchange)

@@ -3,7 +3,7 @@
 ``check_listings`` walks a short script (create, soft delete, restore, purge)
 and after every step compares each listing with what it must show: the
 default one, ``status=active``, ``status=deleted``, ``status=all`` and
-``type=`` for two types. SPEC.md §3-4 leave the filters open (supported, or
+``type=`` for two types. The published page leaves the filters open (supported, or
 ignored, or refused with 400) and the default listing too (active only, or
 deleted ones included): the check learns each answer from the first step that
 can tell them apart and holds the deployment to it. Whatever it chose:

@@ -17,7 +17,7 @@ MAX_PAGES = 1000
 
 
 # A repeat on a later page is a broken cursor, unless somebody changed the list
-# while it was walked: offset cursors (valid, SPEC.md says nothing of pages of a
+# while it was walked: offset cursors (valid, the docs say nothing of pages of a
 # changing list) then shift, on a shared deployment by another client's doing.
 # A walk counts a repeat only when this many walks in a row each show one.
 WALKS_BEFORE_A_REPEAT_COUNTS = 3
@@ -38,7 +38,7 @@ def walk(
     """Every item of a listing, following cursors; repeats and loops are violations.
 
     ``may_refuse``: the listing asks for something a deployment may refuse (a
-    `type=` or `status=` filter, SPEC.md §4): a first page answered 400 or 422
+    `type=` or `status=` filter, an open point): a first page answered 400 or 422
     returns no items and that reply, for the caller to read as a refusal.
     """
     for attempt in range(1, WALKS_BEFORE_A_REPEAT_COUNTS + 1):

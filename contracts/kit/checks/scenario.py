@@ -1,6 +1,6 @@
 """A scripted walk through the whole lifecycle, for every type, before the random one.
 
-It meets every situation of SPEC.md section 4 once, in a fixed order, so the
+It meets every open situation of the lifecycle once, in a fixed order, so the
 deployment's choices are learned early and the plain invariants are checked
 on every run however few examples the state machine gets. Each type's walk
 is one short sequence, reported as such when it fails.

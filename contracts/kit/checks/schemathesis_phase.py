@@ -5,7 +5,7 @@ negative examples from schemathesis, sent through the kit's client (so the
 budget, the record, the leak scan and the schema check apply) and judged by
 schemathesis' built-in checks plus :func:`secret_echo`.
 
-Adjusted for safety and for SPEC.md's open choices:
+Adjusted for safety and for the choices the published page leaves open:
 
 - names get the run's prefix; ids in paths are ones this run created (or made
   up), so nothing of anyone else is read, changed or deleted;
@@ -18,7 +18,7 @@ Adjusted for safety and for SPEC.md's open choices:
   requests outside the budget (the auth check covers it);
   ``negative_data_rejection`` is off: the request schemas carry the fake's
   own limits (unknown fields refused, name and length rules, page sizes),
-  which SPEC.md leaves to each deployment, so accepting such a request is no
+  which the published page leaves to each deployment, so accepting such a request is no
   violation (the ``validation`` check covers what the docs do require);
   ``positive_data_acceptance`` is off for create and update, whose schema-valid
   values (any Unicode host, say) a deployment may validate more strictly, and
@@ -99,7 +99,7 @@ def _canaries(ctx: KitContext, config: JSON, credential_type: Any) -> None:
 
     Secret means secret for the credential's type: a field that is secret only
     for another type is an unknown field here, which a deployment may accept
-    and echo like any extra non-secret field (SPEC.md §2). Without a known type
+    and echo like any extra non-secret field (docs: behaviour, The credential). Without a known type
     (an invalid request, or an id nobody holds) every type's secret fields get
     canaries: the refusal must echo none of them.
     """
@@ -130,7 +130,7 @@ def _adjust(
             body["name"] = (ctx.prefix + "sx-" + body["name"])[:255]
         elif op == "create":
             body["name"] = ctx.prefix + "sx-unnamed"
-        # An update keeps the stored type whatever the body says (SPEC.md §3).
+        # An update keeps the stored type whatever the body says (docs: behaviour, Updates).
         type_ = stored_type if op == "update" else body.get("type")
         _canaries(ctx, body.get("config"), type_)
 

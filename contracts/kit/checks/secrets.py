@@ -4,7 +4,7 @@
   nested ones included (``config.ssh_tunnel.private_key``, ``.passphrase``),
   and are wrong right next to them (an unknown ``config.ssh_tunnel`` field),
   so an error about a nested field cannot echo its neighbours unseen.
-- A GCP ``service_account_json`` sent as an object (SPEC.md §2: secret as a
+- A GCP ``service_account_json`` sent as an object (the published page: secret as a
   whole, every string inside it included) carries a canary in every string,
   nested objects and lists included, through create, get, list, update,
   delete, restore and purge.
@@ -41,7 +41,8 @@ JSON = Any
 
 # A mistake right next to the secrets, per type: a field the schemas do not know. Only
 # unknown fields, never wrong types: a deployment may accept (and echo) an unknown
-# non-secret field (SPEC.md §2), while an accepted wrong type would come back wrong.
+# non-secret field (docs: behaviour, The credential), while an accepted wrong type
+# would come back wrong.
 _NESTED_MISTAKES: dict[str, tuple[tuple[str, ...], JSON]] = {
     "database": (("ssh_tunnel", "not_a_field"), "x"),
 }
@@ -196,12 +197,12 @@ def _invalid_requests(
     # A duplicate name.
     expect(SECRET_NON_ECHO, client.create(secret_body(taken)), {409}, "create with a taken name")
     # A config field the fake requires, missing, next to a secret. Which config fields
-    # are required is the fake's choice (SPEC.md §2): accepting it is as valid.
+    # are required is the fake's choice (docs: behaviour): accepting it is as valid.
     body = secret_body(f"{prefix}invalid-1")
     body["config"].pop(required_fields(type_)[0], None)
     refused_or_taken(ctx, client.create(body), "create without a config field the fake requires")
     # An unknown config field next to a secret. Refusing it is the fake's choice
-    # (SPEC.md §2); ignoring it is as valid. Either way no secret may come back.
+    # (docs: behaviour); ignoring it is as valid. Either way no secret may come back.
     body = secret_body(f"{prefix}invalid-2")
     body["config"]["not_a_field"] = "x"
     refused_or_taken(ctx, client.create(body), "create with an unknown config field")
@@ -219,7 +220,7 @@ def _invalid_requests(
     body = secret_body(f"{prefix}invalid-4")
     body["type"] = "not_a_type"
     validation_refused(ctx, client.create(body), "create with an unknown type")
-    # A type change on update, with a new secret: refused on the fake (SPEC.md §3,
+    # A type change on update, with a new secret: refused on the fake (docs: behaviour, Updates,
     # its choice); a deployment may also ignore the field. Scanned either way.
     other = next(t for t in CREDENTIAL_TYPES if t != type_)
     reply = client.update(cred_id, {"type": other, "config": fill_canaries(ctx, type_, config)})

@@ -77,7 +77,7 @@ class Step:
 
 
 def build_sequence(seed: int, *, page_size_max: int = 200) -> list[Step]:
-    """The sequence for ``seed``: every situation of SPEC.md section 4, then a seeded tail.
+    """The sequence for ``seed``: every open situation of the lifecycle, then a seeded tail.
 
     The same seed gives the same steps, types and config patches, so a run is
     replayed with ``--seed``. ``page_size_max`` is the profile's, for the probe

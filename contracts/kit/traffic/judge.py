@@ -11,12 +11,12 @@ happened; it reports each violation once, as it sees it:
   published docs rule out (a body that is not a JSON object, an unknown
   ``type``); a request it refused is the client's business, not a violation;
 - ``undeclared-status``: a status the contract does not declare for the call
-  (where it declares 400 or 422, both: SPEC.md lets a validation failure be either);
+  (where it declares 400 or 422, both: the docs let a validation failure be either);
 - ``secret-non-echo``: a secret value some request carried appears in a later
   (or the same) answer, body or header, raw or encoded as the kit's canary
   scan looks for it (JSON-escaped, URL-encoded, base64, base64url, hex, or any
   fragment of :data:`MIN_SECRET_LENGTH`+ characters);
-- ``lifecycle``: SPEC.md section 4 as far as the traffic shows it
+- ``lifecycle``: the lifecycle invariants as far as the traffic shows them
   (:mod:`contracts.kit.traffic.lifecycle_watch`).
 
 Secrets live in memory only, in the canary detector; nothing this module
@@ -58,11 +58,11 @@ TRAFFIC_CHECKS: dict[str, str] = {
     "(lenient to extra non-secret fields)",
     REQUEST_SCHEMA: "no create the published docs rule out is accepted",
     UNDECLARED_STATUS: "every status is one the docs allow for the call (the list `run` "
-    "holds answers to: SPEC.md success codes and documented errors, gateway errors tolerated)",
+    "holds answers to: documented success codes and errors, gateway errors tolerated)",
     SECRET_NON_ECHO: "no secret value a request carried appears in any later answer, "
     "in any encoding the kit scans",
-    LIFECYCLE: "soft delete, restore and purge keep SPEC.md section 4 as far as the traffic "
-    "shows it",
+    LIFECYCLE: "soft delete, restore and purge keep the lifecycle invariants as far as the traffic "
+    "shows them",
 }
 
 MIN_SECRET_LENGTH = FRAGMENT
@@ -251,7 +251,7 @@ class Judge:
         if op == "other":
             return found
         self.api_calls += 1
-        # The statuses `run` allows the route (checks_status): what SPEC.md documents
+        # The statuses `run` allows the route (statuses.py): what the docs document
         # and allows, gateway errors tolerated, so both judges agree on every answer.
         if exchange.status not in allowed_statuses(op):
             report(UNDECLARED_STATUS, f"{op} answered {exchange.status}, not one the docs allow")

@@ -1,4 +1,5 @@
-"""SPEC.md section 4, judged from traffic the kit did not send, as far as it shows.
+"""The lifecycle invariants (docs: behaviour, Lifecycle), judged from traffic the kit
+did not send, as far as it shows.
 
 The kit's own model (:mod:`contracts.kit.model`) knows every call it made; a
 proxy sees only what passes, and others may change a deployment behind its
@@ -16,7 +17,7 @@ back. So a rule is judged only on evidence the traffic gives:
   a create, rename or restore must never give an active credential a name
   another active one of its workspace holds.
 
-Every SPEC.md alternative is accepted: GET of a deleted id 200 or 404, lists
+Every open alternative is accepted: GET of a deleted id 200 or 404, lists
 with or without deleted ones, minimal or full delete/restore bodies,
 ``deleted_at`` present or absent, 409 for out-of-state calls, names of deleted
 credentials reserved or freed. Evidence is ordered by time: a view whose
@@ -74,7 +75,7 @@ def _kept(view: dict[str, JSON]) -> dict[str, JSON]:
 
 
 class LifecycleWatch:
-    """Per credential id, what the traffic showed; reports what breaks SPEC.md section 4."""
+    """Per credential id, what the traffic showed; reports what breaks the lifecycle invariants."""
 
     def __init__(self) -> None:
         self.tracked: dict[str, Tracked] = {}
@@ -219,7 +220,7 @@ class LifecycleWatch:
             report(f"invariant 4: update moved status from {found.status} to {status}", cred_id)
         self._remember(found, view)
         found.changed = finished
-        # SPEC.md F: an update of a deleted credential may be allowed; restore then
+        # An open point: an update of a deleted credential may be allowed; restore then
         # brings back the updated config, not the one before the delete.
         if found.before_delete is not None:
             found.before_delete = found.view
