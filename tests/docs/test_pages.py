@@ -9,6 +9,7 @@ setting.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import re
 import tomllib
 from types import ModuleType
@@ -90,6 +91,15 @@ def test_the_settings_page_names_every_pytest_option_and_ini_setting(
     names = _plugin_settings(pytester)
     assert {"--planasonix-seed", "planasonix_hosts", "--contract-base-url"} <= names
     assert sorted(name for name in names if f"`{name}" not in page) == []
+
+
+def test_the_journal_table_names_every_record_field() -> None:
+    from mockserver.journal import JournalRecord
+
+    page = (ROOT / "docs" / "guides" / "pytest-fixtures.md").read_text(encoding="utf-8")
+    table = page[page.index("## The journal") :]
+    for field in dataclasses.fields(JournalRecord):
+        assert f"| `{field.name}` |" in table, field.name
 
 
 def test_the_profiles_page_documents_every_setting() -> None:
