@@ -192,7 +192,9 @@ class StateFile:
         credentials = doc.get("credentials")
         if not isinstance(credentials, list):
             raise StateFileError("credentials: must be a list")
-        scratch = CredentialStore(clock=store.clock)
+        # Checked by the same profile as the store: whether a deleted credential
+        # keeps its name decides whether two entries clash.
+        scratch = CredentialStore(clock=store.clock, policy=store.policy)
         for index, entry in enumerate(credentials):
             self._load_credential(scratch, entry, cipher, f"credentials[{index}]")
         # An older file's `keys` are ignored on purpose: keys come from the

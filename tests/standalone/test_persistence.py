@@ -280,3 +280,32 @@ def test_keys_in_an_older_file_are_ignored_not_resurrected(tmp_path: Path) -> No
     assert client.get("/api/credentials", headers=DEV).status_code == 200
     response = client.get("/api/credentials", headers={"Authorization": f"Bearer {old_key}"})
     assert response.status_code == 401
+
+
+def test_a_state_file_loads_by_the_profile_it_was_written_under(tmp_path: Path) -> None:
+    # With deleted names freed, a deleted and an active credential may share a
+    # name; the file's check before loading must answer by the same profile.
+    path = tmp_path / "state.json"
+
+    def freed_fake() -> Flask:
+        return create_app(
+            CredentialStore(clock=ManualClock(START), seed=7),
+            keys={DEV_KEY: WS_DEV},
+            profile={"deleted_names": "freed"},
+            extensions=[StandaloneExtension(StandaloneOptions(state_file=path, state_key=KEY))],
+        )
+
+    client = freed_fake().test_client()
+    first = client.post("/api/credentials", json=password_body("twin", canary()), headers=DEV)
+    assert (
+        client.delete(f"/api/credentials/{first.json['data']['id']}", headers=DEV).status_code
+        == 200
+    )
+    assert (
+        client.post(
+            "/api/credentials", json=password_body("twin", canary()), headers=DEV
+        ).status_code
+        == 201
+    )
+    again = freed_fake()
+    assert sorted(c["status"] for c in listing(again)) == ["active", "deleted"]
