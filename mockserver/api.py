@@ -187,6 +187,7 @@ def create_credential() -> Response:
     credential = get_state().store.create_from_body(
         g.workspace, body, created_by=g.principal.user_id
     )
+    g.journal_credential = credential.id
     policy = get_state().policy
     response = _envelope(credential, policy.create_status)
     if policy.create_location:

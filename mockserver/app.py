@@ -16,7 +16,9 @@ on a built app. Inside `init_app` it may use exactly these:
 - `mockserver.state.get_state(app)`: the store, keyring, journal, cursors and
   config; `store.clock` may be replaced by a wrapping clock.
 - `mockserver.httpio`: `json_response`, `render_error`, `is_api_path`, ...
-- `g.journal_skip = True` in a request keeps that request out of the journal.
+- `g.journal_skip = True` in a request keeps that request out of the journal;
+  `g.journal_fault = "..."` marks its record with what the client met instead
+  of the answer (`JournalRecord.fault`: a timeout, a connection fault).
 - `app.extensions[NAME]`: where an extension keeps its own handle.
 """
 
@@ -36,7 +38,7 @@ from werkzeug.exceptions import HTTPException
 
 from .api import register_routes
 from .assembly import build_state
-from .auth import Keyring
+from .auth import API_KEY_HEADER, Keyring
 from .errors import (
     ApiError,
     InternalError,
@@ -47,7 +49,7 @@ from .errors import (
     UnsupportedMediaType,
 )
 from .httpio import current_request, is_api_path, json_response, render_error
-from .journal import Journal, JournalRecord
+from .journal import Journal, JournalRecord, field_paths
 from .journal import in_scope as in_journal_scope
 from .profile import Policy
 from .state import EXTENSION_KEY, FakeConfig, FakeState, get_state
@@ -206,12 +208,31 @@ def _add_bookkeeping(app: Flask) -> None:
             workspace=ctx_g.get("workspace"),
             query=dict(query) if query else {},
             body=ctx_g.get("journal_body"),
+            fault=ctx_g.get("journal_fault"),
+            credential_id=ctx_g.get("journal_credential"),
+            auth=_auth_form(current.headers),
+            response_fields=_answer_fields(response) if state.journal.capture_fields else None,
         )
         state.journal.append(record)
         return response
 
     app.before_request(_start_request)
     app.after_request(_finish_request)
+
+
+def _auth_form(headers: Any) -> str | None:
+    if "Authorization" in headers:
+        return "bearer"
+    return "legacy" if API_KEY_HEADER in headers else None
+
+
+def _answer_fields(response: Response) -> tuple[str, ...] | None:
+    if not response.is_json:
+        return None
+    try:
+        return field_paths(json.loads(response.get_data()))
+    except ValueError:
+        return None
 
 
 def _instant(wall: float) -> str:

@@ -51,6 +51,20 @@ class JournalRecord:
     workspace: str | None = None
     query: dict[str, str] = field(default_factory=dict)
     body: Any = None
+    fault: str | None = None
+    """What the client met instead of the answer: `timeout` (it gave up waiting),
+    or a connection fault (`reset`, `empty`, `truncated`, `garbage`, `drip`);
+    None when the answer was delivered as the app made it."""
+    credential_id: str | None = None
+    """The id a create made (the path names the id of every other call)."""
+    auth: str | None = None
+    """How the key came: `bearer` (`Authorization`), `legacy`
+    (`X-Planasonix-Api-Key`), or None (no key)."""
+    response_fields: tuple[str, ...] | None = None
+    """The dotted paths of the JSON answer's fields (`data.config.host`, list items
+    as `data[].id`), names only, never values; kept only while
+    `Journal.capture_fields` is on (the pytest plugin's coverage and consumer
+    contract), None otherwise."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -63,6 +77,12 @@ class JournalRecord:
             "started_at": self.started_at,
             "workspace": self.workspace,
             "body": self.body,
+            "fault": self.fault,
+            "credential_id": self.credential_id,
+            "auth": self.auth,
+            "response_fields": (
+                list(self.response_fields) if self.response_fields is not None else None
+            ),
         }
 
 
@@ -77,6 +97,8 @@ class Journal:
         # A tuple, replaced on (un)subscribe: append reads it without copying.
         self._listeners: tuple[Listener, ...] = ()
         self._lock = threading.Lock()
+        # Off by default: reading the answer's field names costs a JSON parse.
+        self.capture_fields = False
 
     def __repr__(self) -> str:
         return f"Journal(records={len(self._records)}, listeners={len(self._listeners)})"
@@ -115,6 +137,28 @@ class Journal:
                     self._listeners = self._listeners[:position] + self._listeners[position + 1 :]
 
         return unsubscribe
+
+
+def field_paths(value: object, prefix: str = "") -> tuple[str, ...]:
+    """The dotted paths of every field in a JSON value: names only, never values.
+
+    Items of a list share one path (`data[].id`); a secret's name may appear (the
+    contract publishes which fields exist), its value never does.
+    """
+    paths: set[str] = set()
+
+    def walk(node: object, at: str) -> None:
+        if isinstance(node, dict):
+            for key, child in node.items():
+                here = f"{at}.{key}" if at else str(key)
+                paths.add(here)
+                walk(child, here)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item, f"{at}[]")
+
+    walk(value, prefix)
+    return tuple(sorted(paths))
 
 
 def redact_body(body: object, type_hint: str | None = None) -> Any:

@@ -85,10 +85,119 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "RFC 3339 time at which every fake's clock starts, frozen",
         default="",
     )
+    _add_observation_options(group, parser)
+
+
+def _add_observation_options(group: Any, parser: pytest.Parser) -> None:
+    group.addoption(
+        "--planasonix-coverage",
+        metavar="PATH",
+        nargs="?",
+        const=DEFAULT_COVERAGE_PATH,
+        default=None,
+        help="record what the suite's code met on every planasonix fake (operations, "
+        "statuses, lifecycle transitions, faults, auth failures, cursors), print a table "
+        f"at the end and write JSON to PATH (default {DEFAULT_COVERAGE_PATH})",
+    )
+    parser.addini(
+        "planasonix_coverage",
+        "write planasonix coverage JSON here (as --planasonix-coverage=PATH)",
+        default="",
+    )
+    group.addoption(
+        "--planasonix-record-contract",
+        metavar="PATH",
+        default=None,
+        help="write a consumer contract: what the suite's code relied on (operations, "
+        "request shapes, statuses and response fields); check a deployment against it with "
+        "`planasonix-contract verify-consumer PATH`",
+    )
+    parser.addini(
+        "planasonix_record_contract",
+        "write the consumer contract here (as --planasonix-record-contract=PATH)",
+        default="",
+    )
+
+
+DEFAULT_COVERAGE_PATH = "planasonix-coverage.json"
+_OBSERVATIONS = pytest.StashKey[dict[str, Any]]()
+
+
+def _observation_paths(config: pytest.Config) -> tuple[Path | None, Path | None]:
+    coverage = config.getoption("--planasonix-coverage") or config.getini("planasonix_coverage")
+    contract = config.getoption("--planasonix-record-contract") or config.getini(
+        "planasonix_record_contract"
+    )
+    return (Path(coverage) if coverage else None, Path(contract) if contract else None)
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", _MARKER_HELP)
+    coverage_path, contract_path = _observation_paths(config)
+    if coverage_path is None and contract_path is None:
+        return
+    from . import observe  # imports Flask's helpers: only when asked for
+
+    observe.start_session(capture_fields=contract_path is not None)
+    config.stash[_OBSERVATIONS] = {"workers": []}
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if _OBSERVATIONS in config.stash:
+        from . import observe
+
+        observe.stop_session()
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    """xdist's controller: keep what each worker observed."""
+    observed = getattr(node, "workeroutput", {}).get("planasonix_observations")
+    if observed is not None and _OBSERVATIONS in node.config.stash:
+        node.config.stash[_OBSERVATIONS]["workers"].append(observed)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    config = session.config
+    if _OBSERVATIONS not in config.stash:
+        return
+    import json
+
+    from . import observe
+
+    state = observe.current_session()
+    if state is None:
+        return
+    coverage, contract = state.merged()
+    if hasattr(config, "workerinput"):  # an xdist worker: the controller writes
+        config.workeroutput["planasonix_observations"] = {  # type: ignore[attr-defined]
+            "coverage": coverage.as_json(),
+            "contract": contract.as_json(),
+        }
+        return
+    for observed in config.stash[_OBSERVATIONS]["workers"]:
+        coverage.merge(observe.Coverage.from_json(observed["coverage"]))
+        contract.merge(observe.ConsumerContract.from_json(observed["contract"]))
+    coverage_path, contract_path = _observation_paths(config)
+    summary: list[str] = []
+    if coverage_path is not None:
+        coverage_path.write_text(json.dumps(coverage.as_json(), indent=2) + "\n", "utf-8")
+        summary = [coverage.table(), f"planasonix coverage written to {coverage_path}"]
+    if contract_path is not None:
+        contract_path.write_text(json.dumps(contract.as_json(), indent=2) + "\n", "utf-8")
+        summary.append(
+            f"planasonix consumer contract ({len(contract.interactions)} interaction(s)) "
+            f"written to {contract_path}"
+        )
+    config.stash[_OBSERVATIONS]["summary"] = summary
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    summary = config.stash.get(_OBSERVATIONS, {}).get("summary")
+    if summary:
+        terminalreporter.write_sep("-", "planasonix")
+        for block in summary:
+            terminalreporter.write_line(block)
 
 
 @dataclass(frozen=True)

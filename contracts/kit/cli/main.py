@@ -17,8 +17,10 @@ from contracts.kit.cli.cleanup import is_kit_prefix
 from contracts.kit.cli.profile_commands import (
     add_diff_command,
     add_learn_command,
+    add_verify_consumer_command,
     diff_command,
     learn_command,
+    verify_consumer_command,
 )
 from contracts.kit.cli.runner import (
     Interrupted,
@@ -96,6 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_traffic_commands(commands)  # proxy, check-har
     add_learn_command(commands)
     add_diff_command(commands)
+    add_verify_consumer_command(commands)
     return parser
 
 
@@ -183,6 +186,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             return proxy(args)
         if args.command == "check-har":
             return check_har(args)
+        if args.command == "verify-consumer":
+            with sigterm_raises(Interrupted), hypothesis_isolated():
+                return verify_consumer_command(args)
         if args.command in ("learn", "diff"):
             # Their sequences draw with Hypothesis too: nothing may land in ./.hypothesis.
             with sigterm_raises(Interrupted), hypothesis_isolated():

@@ -107,3 +107,39 @@ def learn_command(args: Any) -> int:
     else:
         sys.stdout.write(text)
     return result.exit_code
+
+
+def add_verify_consumer_command(commands: Any) -> None:
+    """``planasonix-contract verify-consumer``: the sub-command's options."""
+    verify = commands.add_parser(
+        "verify-consumer",
+        help="replay a consumer contract (pytest --planasonix-record-contract) against a "
+        "deployment: does it answer what the consumer's code relies on?",
+        description="Exit codes: 0 compatible, 1 an interaction differs, 2 could not run.",
+    )
+    verify.add_argument("contract", metavar="CONSUMER.json", help="the recorded contract")
+    verify.add_argument("--base-url", required=True, help="deployment root")
+    verify.add_argument("--api-key", default=os.environ.get("PLANASONIX_API_KEY"), help="API key")
+    verify.add_argument("--max-requests", type=int, default=None, help="request budget")
+    verify.add_argument("--timeout", type=float, default=30.0, help="seconds per request")
+    verify.add_argument("--junitxml", metavar="PATH", help="write a JUnit XML report")
+    verify.add_argument("--report", metavar="PATH", help="write a JSON report")
+
+
+def verify_consumer_command(args: Any) -> int:
+    from contracts.kit.profiles.consumer import load_contract, verify_consumer, write_reports
+
+    if not args.api_key:
+        print("planasonix-contract: --api-key is required", file=sys.stderr)
+        return EXIT_ERROR
+    interactions = load_contract(args.contract)  # a KitError: one line, exit 2
+    result = verify_consumer(
+        interactions,
+        args.base_url,
+        args.api_key,
+        max_requests=args.max_requests,
+        timeout=args.timeout,
+    )
+    print(result.text())
+    write_reports(result, args.report, args.junitxml)
+    return result.exit_code
