@@ -254,6 +254,18 @@ def test_the_flask_app():
     # --8<-- [end:create_app_example]
 
 
+@pytest.mark.planasonix(seed="fixtures_example.json")  # the fixtures format's example
+def test_the_fixtures_example_loads(planasonix_fake):
+    (cred,) = planasonix_fake.credentials()
+    assert (cred.id, cred.status, planasonix_fake.workspace) == (
+        "cred_optional",
+        "deleted",
+        "ws_acme",
+    )
+    assert planasonix_fake.api_key == "plnx_test_acme_admin"
+    assert planasonix_fake.secret(cred.id, "password") == "..."
+
+
 # --8<-- [start:registry_example]
 def test_the_contract_in_python():
     import contracts
