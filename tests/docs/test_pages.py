@@ -107,3 +107,11 @@ def test_the_profiles_page_documents_every_setting() -> None:
     table = page[page.index("## Profile settings") :]
     for name in setting_names():
         assert f"| `{name}` |" in table, name
+
+
+@pytest.mark.parametrize("source", ["tests/docs/test_examples.py", "tests/docs/commands.sh"])
+def test_every_example_section_is_shown_on_a_page(source: str) -> None:
+    sections = re.findall(r"--8<-- \[start:(\w+)\]", (ROOT / source).read_text(encoding="utf-8"))
+    pages = "\n".join(path.read_text(encoding="utf-8") for path in (ROOT / "docs").rglob("*.md"))
+    assert sections
+    assert [name for name in sections if f'--8<-- "{source}:{name}"' not in pages] == []
