@@ -89,7 +89,12 @@ def script_parser(script: str) -> argparse.ArgumentParser:
             main(["--help"])
         except _ParserCaught as caught:
             return caught.parser
-    raise RuntimeError(f"{script}: its main() returned without parsing its arguments")
+    # The kit's entry point returns early, with a hint on stderr, when the [kit]
+    # extra is missing: the site needs it installed to document that command.
+    raise RuntimeError(
+        f"{script}: its main() returned without parsing its arguments "
+        "(is every extra it needs installed? pip install -e '.[kit,docs]')"
+    )
 
 
 def _subcommands(parser: argparse.ArgumentParser) -> list[tuple[str, str, argparse.ArgumentParser]]:

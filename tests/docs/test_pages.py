@@ -115,3 +115,12 @@ def test_every_example_section_is_shown_on_a_page(source: str) -> None:
     pages = "\n".join(path.read_text(encoding="utf-8") for path in (ROOT / "docs").rglob("*.md"))
     assert sections
     assert [name for name in sections if f'--8<-- "{source}:{name}"' not in pages] == []
+
+
+def test_the_kit_page_describes_every_check() -> None:
+    from contracts.kit.violations import CHECKS
+
+    page = (ROOT / "docs" / "guides" / "contract-kit.md").read_text(encoding="utf-8")
+    table = page[page.index("## The checks") :]
+    assert len(CHECKS) >= 10
+    assert [name for name in CHECKS if f"| `{name}` |" not in table] == []
