@@ -12,6 +12,7 @@ import argparse
 import dataclasses
 import re
 import tomllib
+from pathlib import Path
 from types import ModuleType
 
 import pytest
@@ -124,3 +125,29 @@ def test_the_kit_page_describes_every_check() -> None:
     table = page[page.index("## The checks") :]
     assert len(CHECKS) >= 10
     assert [name for name in CHECKS if f"| `{name}` |" not in table] == []
+
+
+def test_the_cli_page_finds_a_parser_wherever_the_entry_point_builds_it(
+    docs_reference: ModuleType, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A console script whose parser is built in another module, inside main():
+    # the page follows pyproject's entry point, not a module path of its own.
+    (tmp_path / "moved_parser.py").write_text(
+        "import argparse\n"
+        "def build():\n"
+        "    parser = argparse.ArgumentParser(description='moved')\n"
+        "    sub = parser.add_subparsers(dest='command')\n"
+        "    sub.add_parser('go', help='go somewhere').add_argument('--far', help='how far')\n"
+        "    return parser\n"
+    )
+    (tmp_path / "moved_entry.py").write_text(
+        "import moved_parser\ndef main(argv=None):\n    moved_parser.build().parse_args(argv)\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setattr(docs_reference, "console_scripts", lambda: {"moved": "moved_entry:main"})
+    parser = docs_reference.script_parser("moved")
+    assert parser.description == "moved"
+    monkeypatch.setattr(docs_reference, "CONSOLE_SCRIPTS", ("moved",))
+    page = docs_reference.cli_reference()
+    assert "### `moved go`" in page
+    assert "| `--far FAR` |  | how far |" in page
