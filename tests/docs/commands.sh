@@ -69,3 +69,10 @@ planasonix-contract check-har session.har --report traffic.json --junitxml traff
 make serve                                                   # the fake on :8080
 planasonix-contract proxy --upstream http://127.0.0.1:8080   # the proxy on :8081
 # --8<-- [end:dev_proxy]
+
+# --8<-- [start:consumer]
+pytest --planasonix-coverage                 # a table at the end, JSON in planasonix-coverage.json
+pytest --planasonix-record-contract=consumer.json
+planasonix-contract verify-consumer consumer.json --base-url https://staging.example.com \
+    --api-key "$KEY" --junitxml consumer.xml --report consumer-report.json
+# --8<-- [end:consumer]

@@ -266,6 +266,17 @@ def test_the_fixtures_example_loads(planasonix_fake):
     assert planasonix_fake.secret(cred.id, "password") == "..."
 
 
+# --8<-- [start:coverage_example]
+def test_my_client_handles_a_missing_credential(planasonix_fake):
+    fake = planasonix_fake
+    url = fake.url + "/api/credentials/cred_doesnotexist"
+    assert fake.session.get(url, headers=fake.auth_headers).status_code == 404
+    gaps = fake.coverage().gaps()  # what no call met yet, in words
+    assert "no test sees a 404 on get" not in gaps
+    assert "no test sees a 409 on create" in gaps
+    # --8<-- [end:coverage_example]
+
+
 # --8<-- [start:registry_example]
 def test_the_contract_in_python():
     import contracts
