@@ -52,9 +52,8 @@ def test_rotate_password(planasonix_fake):
 
 
 # --8<-- [start:session_example]
-def test_the_session_needs_full_urls(planasonix_fake):
-    # fake.session is a plain requests.Session: it has no base URL, so every
-    # call names the whole URL, starting with fake.url.
+def test_the_session_reaches_the_fake(planasonix_fake):
+    # fake.session reaches the in-process fake: URLs under fake.url.
     response = planasonix_fake.session.post(
         planasonix_fake.url + "/api/credentials",
         json={
