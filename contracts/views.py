@@ -12,11 +12,15 @@ no second copy to drift), the view the kit judges by. It keeps:
 - the envelope shapes (``data``, ``meta.page.limit`` and ``cursor``, the error
   object), the required metadata fields, the credential ``type`` and
   ``status`` enums, the lifecycle results' constants;
-- the two formats the docs do state: timestamps are RFC 3339 UTC with a ``Z``
-  suffix, ids are strings that start with ``cred_``.
+- the two formats the docs do state: timestamps are RFC 3339 instants in UTC
+  (any zero offset: ``Z``, ``+00:00``, ``-00:00``, with or without fractional
+  seconds; the page's examples happen to use ``Z``), ids are strings that
+  start with ``cred_``.
 
 It drops every length, range, pattern, format and size limit, and inside a
-config also ``required``, enums, constants and the either/or rules.
+config also ``required``, enums, constants, the either/or rules and the JSON
+types of the fields (the page gives none: a deployment may store and echo a
+setting as the client sent it).
 """
 
 from __future__ import annotations
@@ -65,8 +69,18 @@ CONFIG_RULE_KEYWORDS = frozenset(
     }
 )
 # The formats the docs state, by where they are defined: (file, $defs name) -> kept keywords.
+# An RFC 3339 instant with a zero offset (UTC).
+UTC_INSTANT = (
+    r"^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])[Tt]([01][0-9]|2[0-3]):[0-5][0-9]:"
+    r"([0-5][0-9]|60)(\.[0-9]+)?([Zz]|[+-]00:00)$"
+)
+# ``utc-instant`` is checked by contracts.registry's format checker.
 DOCUMENTED_FORMATS: dict[tuple[str, str], dict[str, JSON]] = {
-    ("common.json", "timestamp"): {"pattern": None, "format": None},  # None: the file's own
+    ("common.json", "timestamp"): {
+        "pattern": UTC_INSTANT,
+        "format": "utc-instant",
+        "description": "RFC 3339 instant in UTC (any zero offset)",
+    },
     ("common.json", "credential_id"): {"pattern": "^cred_"},
 }
 COMMON_FILE = "common.json"
@@ -95,9 +109,13 @@ def _documented(
     in_config: bool,
     documents: Mapping[str, Mapping[str, JSON]],
     keep: Mapping[str, JSON] | None = None,
+    field: bool = False,
 ) -> JSON:
+    """``node`` as the docs state it; ``field``: inside one config field's schema."""
     if isinstance(node, list):
-        return [_documented(v, in_config=in_config, documents=documents) for v in node]
+        return [
+            _documented(v, in_config=in_config, documents=documents, field=field) for v in node
+        ]
     if not isinstance(node, dict):
         return node
     if in_config and _is_forbidden_secret(node):
@@ -108,7 +126,7 @@ def _documented(
         target = _resolve_common(node["$ref"], documents)
         if target is not None:
             rest = {k: v for k, v in node.items() if k != "$ref"}
-            return _documented({**target, **rest}, in_config=True, documents=documents)
+            return _documented({**target, **rest}, in_config=True, documents=documents, field=field)
     out: dict[str, JSON] = {}
     for key, value in node.items():
         if keep is not None and key in keep:
@@ -120,18 +138,23 @@ def _documented(
             continue  # unknown fields: refusing or ignoring them is each deployment's choice
         if in_config and key in CONFIG_RULE_KEYWORDS:
             continue
+        if field and key == "type":
+            continue  # a config field's JSON type: not documented
         if key == "oneOf" and not in_config:
             # "exactly one" only matters under the fake's stricter branches; under the
             # documented ones several may match what the docs allow.
             out["anyOf"] = _documented(value, in_config=False, documents=documents)
             continue
         if key in ("properties", "$defs", "patternProperties", "dependentSchemas"):
+            below = in_config and key in ("properties", "patternProperties")
             out[key] = {
-                name: _documented(sub, in_config=in_config, documents=documents)
+                name: _documented(
+                    sub, in_config=in_config, documents=documents, field=field or below
+                )
                 for name, sub in value.items()
             }
             continue
-        out[key] = _documented(value, in_config=in_config, documents=documents)
+        out[key] = _documented(value, in_config=in_config, documents=documents, field=field)
     if keep is not None:
         for key, value in keep.items():
             if key not in out and value is not None:

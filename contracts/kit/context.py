@@ -10,6 +10,9 @@ from dataclasses import dataclass, field
 from contracts.kit.canaries import CanaryDetector, CanaryFactory
 from contracts.kit.client import Budget, Client, CreatedIds, Recorder
 from contracts.kit.model import Choices
+from contracts.kit.violations import ContractViolation
+from contracts.kit.wire.keymask import KeyMask
+from contracts.kit.wire.limits import DEFAULT_MAX_BODY
 
 
 def run_prefix() -> str:
@@ -29,6 +32,12 @@ class Settings:
     seed: int = DEFAULT_SEED
     read_only: bool = False
     schemathesis_examples: int = 5
+    # --strict: every expectation is held like a rule of the page.
+    strict: bool = False
+    # Expectations the deployment's profile declares (its "expectations" list): held too.
+    declared: frozenset[str] = frozenset()
+    # The profile's update_replaces_config (None: no profile says; learned and held).
+    update_replaces_config: bool | None = None
 
 
 @dataclass
@@ -46,6 +55,13 @@ class KitContext:
     choices: Choices = field(default_factory=Choices)
     # What the current phase could not check (a missing key, say): shown beside its verdict.
     notes: list[str] = field(default_factory=list)
+    # The path prefixes the deployment serves ("" for /api, "/v1" for /v1/api), as
+    # discovered before the checks run (see contracts.kit.checks.prefixes).
+    prefixes: tuple[str, ...] = ("", "/v1")
+    # Whether the deployment takes the key in X-Planasonix-Api-Key (None: not probed yet).
+    legacy_header: bool | None = None
+    # Probes the current phase could not run, with why: listed in the report.
+    not_run: list[str] = field(default_factory=list)
     _counter: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     @property
@@ -55,6 +71,19 @@ class KitContext:
     def sub_prefix(self, tag: str) -> str:
         """A fresh prefix under the run's one, for one test sequence or check."""
         return f"{self.prefix}{tag}{next(self._counter)}-"
+
+    @property
+    def sink(self) -> list[ContractViolation]:
+        """Where every finding of the run goes before the runner reads it."""
+        return self.client.soft_violations
+
+    def report(self, violation: ContractViolation) -> None:
+        """Record ``violation`` and go on: the next probe of the phase still runs."""
+        self.sink.append(violation)
+
+    def skipped(self, probe: str, why: str) -> None:
+        """A probe that could not run, and why: listed in the report."""
+        self.not_run.append(f"{probe}: {why}")
 
     def clients(self) -> list[Client]:
         return [c for c in (self.client, self.second) if c is not None]
@@ -72,6 +101,7 @@ class KitContext:
         prefix: str | None = None,
         timeout: float = 30.0,
         max_retry_after: float = 30.0,
+        max_body: int = DEFAULT_MAX_BODY,
     ) -> KitContext:
         detector = CanaryDetector()
         factory = CanaryFactory(detector)
@@ -79,10 +109,12 @@ class KitContext:
         recorder = Recorder()
         ids = CreatedIds()
         budget.reserve = ids.cleanup_cost
-        keys = [k for k in (api_key, second_api_key, read_only_api_key) if k]
+        # One mask for the run: a key any client sends is masked in every report.
+        keys = KeyMask([api_key, second_api_key, read_only_api_key])
+        sink: list[ContractViolation] = []
 
         def make(key: str, label: str) -> Client:
-            return Client(
+            client = Client(
                 base_url,
                 key,
                 detector=detector,
@@ -93,7 +125,12 @@ class KitContext:
                 timeout=timeout,
                 max_retry_after=max_retry_after,
                 masked_keys=keys,
+                max_body=max_body,
+                sink=sink,
             )
+            # A finding an answer shows is recorded and the probe goes on.
+            client.raise_violations = False
+            return client
 
         ctx = cls(
             client=make(api_key, "primary"),
@@ -106,6 +143,8 @@ class KitContext:
             ids=ids,
             settings=settings or Settings(),
         )
+        if base_url.rstrip("/").endswith("/v1"):
+            ctx.prefixes = ("",)  # the base already holds the version: never /v1/v1/api
         labels = [c.label for c in ctx.clients()]
         ids.owners = set(labels)
         # A create may be made with a key the deployment maps elsewhere: the worst case.

@@ -18,10 +18,13 @@ from urllib.parse import urlsplit
 
 from contracts.kit.client import operation_of
 from contracts.kit.exchange import Exchange
+from contracts.kit.rules import page
+from contracts.kit.rules.sources import Source, expectation, from_page
 
 # The error table (docs: behaviour, Errors): every status the docs give a meaning to
 # (any route may refuse a request).
-DOCUMENTED_ERRORS = frozenset({400, 401, 403, 404, 405, 409, 413, 415, 422, 429})
+# 410: a soft-deleted (or purged) id answered as gone, an open point of the lifecycle.
+DOCUMENTED_ERRORS = frozenset({400, 401, 403, 404, 405, 409, 410, 413, 415, 422, 429})
 # Not the deployment's answer but its infrastructure's (a proxy's timeout, a gateway),
 # and 406 for an Accept header it cannot meet (schemathesis sends odd ones).
 TOLERATED = frozenset({406, 408, 502, 503, 504})
@@ -61,3 +64,28 @@ def status_problem(exchange: Exchange) -> str | None:
     expected = ", ".join(str(s) for s in sorted(SUCCESS[op]))
     allowed = f"the documentation allows {expected} or a documented error"
     return f"{op} answered {status} ({why}); {allowed}"
+
+
+# Where the page shows what a route answers: a server error there, a redirect, or an
+# empty 204 breaks it. Elsewhere an unlisted status breaks only an expectation.
+_ROUTE_SOURCES: dict[str, Source] = {
+    "list": from_page(page.LIST, "Returns credential records your key can access."),
+    "get": from_page(page.GET, "Path parameter `id` is the credential identifier"),
+    "delete": from_page(page.DELETE, '"status": "deleted",'),
+    "restore": from_page(page.RESTORE, '"status": "active",'),
+    "purge": from_page(page.PURGE, '"purged": true'),
+}
+_REDIRECT_SOURCE = from_page(page.INTRO, "Authenticate every request with your API key:")
+
+
+def status_source(exchange: Exchange) -> Source:
+    """The source of the rule an undocumented status breaks (see :func:`status_problem`)."""
+    op, _ = operation_of(exchange.method, urlsplit(exchange.url).path)
+    status = exchange.status
+    if 300 <= status < 400:
+        return _REDIRECT_SOURCE
+    if status == 204 and op in _ROUTE_SOURCES:
+        return _ROUTE_SOURCES[op]
+    if status >= 500 and op in ("list", "get"):
+        return _ROUTE_SOURCES[op]
+    return expectation("status_codes")

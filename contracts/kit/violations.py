@@ -8,48 +8,56 @@ from typing import Any
 from contracts.errors import PlanasonixError
 from contracts.kit.exchange import Exchange
 
-# The checks, by the names a user reads in the report.
-RESPONSE_SCHEMA = "response-schema"
-SECRET_NON_ECHO = "secret-non-echo"
-LIFECYCLE = "lifecycle"
-PAGINATION = "pagination"
-AUTH_ISOLATION = "auth-isolation"
-SCHEMATHESIS = "schemathesis"
-VALIDATION = "validation"
-SCOPES = "scopes"
-LISTINGS = "listings"
-NAMES = "names"
-TIMESTAMPS = "timestamps"
-STATUS_CODES = "status-codes"
+# The checks, by the names a user reads in the report; their descriptions and the
+# sources of their rules live in one registry (contracts.kit.rules.sources).
+from contracts.kit.rules.sources import (
+    AUTH_ISOLATION,
+    EXPECTATION,
+    LIFECYCLE,
+    LISTINGS,
+    NAMES,
+    PAGINATION,
+    RESPONSE_SCHEMA,
+    SCHEMATHESIS,
+    SCOPES,
+    SECRET_NON_ECHO,
+    STATUS_CODES,
+    TIMESTAMPS,
+    VALIDATION,
+    VIOLATION,
+    Source,
+    expectation,
+)
+from contracts.kit.rules.sources import CHECKS as CHECK_RECORDS
 
-CHECKS: dict[str, str] = {
-    RESPONSE_SCHEMA: "every response validates against the contract schemas (lenient to extra "
-    "non-secret fields)",
-    SECRET_NON_ECHO: "no secret the kit sent appears in any response, in any encoding, as a "
-    "fragment of 12+ characters, or as its first or last 6+ characters standing alone; nested "
-    "and object-valued secrets included",
-    LIFECYCLE: "create/get/list/update/delete/restore/purge in random order keep the invariants "
-    "of the lifecycle (docs: behaviour), consistently with the deployment's own choices",
-    PAGINATION: "paging with small limits while others create and delete never repeats an item, "
-    "never skips one that existed for the whole walk, never exceeds the limit",
-    AUTH_ISOLATION: "missing, unknown and near-miss keys get 401; another workspace's key gets 404 "
-    "on every route and changes nothing; lists never cross; under /api and /v1/api, with "
-    "Authorization: Bearer and X-Planasonix-Api-Key",
-    VALIDATION: "invalid requests are refused with 4xx (400 or 422, consistently) and change "
-    "nothing",
-    SCOPES: "a read-only key (--read-only-api-key) reads, and every write route answers it 403 "
-    "and changes nothing, under /api and /v1/api and with both header forms",
-    LISTINGS: "after each change every listing (default, status=active/deleted/all, type=) "
-    "matches the model, filters hold on every page, a purged credential is in none",
-    NAMES: "renaming onto a soft-deleted credential's name then restoring it, and a burst of "
-    "concurrent same-name creates, renames and restores, never leave two active with one name",
-    TIMESTAMPS: "updated_at never goes backwards, seen across pauses of over a second "
-    "(a restore must not put back an older value)",
-    STATUS_CODES: "every answer's status is one the docs document or allow for its route "
-    "(no 5xx, no redirect, no 204 where a body is documented)",
-    SCHEMATHESIS: "schemathesis over contracts/openapi.yaml with its built-in checks and a "
-    "secret-echo check",
-}
+CHECKS: dict[str, str] = {name: check.description for name, check in CHECK_RECORDS.items()}
+
+__all__ = [
+    "AUTH_ISOLATION",
+    "CHECKS",
+    "CHECK_RECORDS",
+    "EXPECTATION",
+    "LIFECYCLE",
+    "LISTINGS",
+    "NAMES",
+    "PAGINATION",
+    "RESPONSE_SCHEMA",
+    "SCHEMATHESIS",
+    "SCOPES",
+    "SECRET_NON_ECHO",
+    "STATUS_CODES",
+    "TIMESTAMPS",
+    "VALIDATION",
+    "VIOLATION",
+    "BudgetExhausted",
+    "ContractViolation",
+    "Finding",
+    "KitError",
+    "NotRun",
+    "Source",
+    "Unsafe",
+    "expected",
+]
 
 
 class ContractViolation(PlanasonixError, AssertionError):
@@ -61,13 +69,41 @@ class ContractViolation(PlanasonixError, AssertionError):
         message: str,
         exchange: Exchange | None = None,
         details: list[str] | None = None,
+        *,
+        source: Source | None = None,
     ) -> None:
         self.check = check
         self.message = message
         self.exchange = exchange
         self.details = list(details or [])
         self.sequence: list[str] = []
+        # None: the check's own first source (see contracts.kit.rules.sources).
+        self.source = source
         super().__init__(f"[{check}] {message}")
+
+    @property
+    def cited(self) -> Source:
+        """The source this finding cites: its own, or its check's."""
+        if self.source is not None:
+            return self.source
+        record = CHECK_RECORDS.get(self.check)
+        return record.source if record is not None else CHECK_RECORDS[LIFECYCLE].source
+
+    @property
+    def kind(self) -> str:
+        """``expectation`` when its source is one (reported apart; see the rules registry)."""
+        return EXPECTATION if self.cited.kind == EXPECTATION else VIOLATION
+
+
+def expected(
+    name: str,
+    check: str,
+    message: str,
+    exchange: Exchange | None = None,
+    details: list[str] | None = None,
+) -> ContractViolation:
+    """A finding against the expectation ``name`` (a rule the published page does not state)."""
+    return ContractViolation(check, message, exchange, details, source=expectation(name))
 
 
 class NotRun(PlanasonixError):
@@ -89,19 +125,30 @@ class Unsafe(KitError):
 
 @dataclass
 class Finding:
-    """One violation as reported: check, message, and the shortest sequence that shows it."""
+    """One finding as reported: check, message, the shortest sequence that shows it, its
+    kind (``violation`` or ``expectation``) and the source of the rule it breaks."""
 
     check: str
     message: str
     phase: str
     sequence: list[str] = field(default_factory=list)
     details: list[str] = field(default_factory=list)
+    kind: str = VIOLATION
+    source: Source | None = None
+    # An expectation the user asked to hold (--strict, or declared in the profile).
+    held: bool = False
 
     def as_json(self) -> dict[str, Any]:
         return {
             "check": self.check,
+            "kind": self.kind,
             "message": self.message,
             "phase": self.phase,
+            "source": self.source.as_json() if self.source else None,
+            "held": self.held,
             "sequence": self.sequence,
             "details": self.details,
         }
+
+    def source_line(self) -> str:
+        return f"source: {self.source}" if self.source else ""

@@ -1,9 +1,11 @@
-"""The targeted checks: secret non-echo probes, pagination, auth and isolation.
+"""Helpers the checks share: valid bodies, holding answers to statuses, probes that go on.
 
-Each function takes the run's :class:`KitContext` and raises
-:class:`ContractViolation` at the first violation it sees. Every request goes
-through :class:`contracts.kit.client.Client`, so every answer of every check is
-also scanned for canaries and validated against the response schemas.
+A check records what it finds and goes on (:func:`check_status`,
+:meth:`KitContext.report`); it raises :class:`ContractViolation` only where
+going on means nothing (a create failed: nothing to probe), and then
+:func:`probing` records the finding and the probes it stopped. Every request
+goes through :class:`contracts.kit.client.Client`, so every answer of every
+check is also scanned for canaries and validated against the response schemas.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import copy
 import json
 import random
 from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cache
 from typing import Any
 
@@ -26,6 +29,7 @@ from contracts.kit.violations import (
     PAGINATION,
     VALIDATION,
     ContractViolation,
+    Source,
 )
 from contracts.registry import secret_paths, validate_config
 from contracts.strategies import configs
@@ -128,12 +132,47 @@ def fill_canaries(ctx: KitContext, type_: str, config: dict[str, JSON]) -> dict[
     return config
 
 
+def _status_violation(
+    check: str, reply: Reply, allowed: set[int], what: str, source: Source | None = None
+) -> ContractViolation:
+    expected = " or ".join(str(s) for s in sorted(allowed))
+    return ContractViolation(
+        check,
+        f"{what}: answered {reply.status}, expected {expected}",
+        reply.exchange,
+        source=source,
+    )
+
+
 def expect(check: str, reply: Reply, allowed: set[int], what: str) -> None:
+    """Raise unless ``reply``'s status is allowed: for a step the next ones need."""
     if reply.status not in allowed:
-        expected = " or ".join(str(s) for s in sorted(allowed))
-        raise ContractViolation(
-            check, f"{what}: answered {reply.status}, expected {expected}", reply.exchange
-        )
+        raise _status_violation(check, reply, allowed, what)
+
+
+def check_status(
+    ctx: KitContext,
+    check: str,
+    reply: Reply,
+    allowed: set[int],
+    what: str,
+    source: Source | None = None,
+) -> bool:
+    """Record a finding unless ``reply``'s status is allowed, and go on; True when allowed."""
+    if reply.status in allowed:
+        return True
+    ctx.report(_status_violation(check, reply, allowed, what, source))
+    return False
+
+
+@contextmanager
+def probing(ctx: KitContext, probes: str) -> Iterator[None]:
+    """Run ``probes``; a finding raised inside is recorded, and so are the probes it stopped."""
+    try:
+        yield
+    except ContractViolation as exc:
+        ctx.report(exc)
+        ctx.skipped(probes, f"stopped after a finding ({exc.message[:120]})")
 
 
 def create_ok(ctx: KitContext, client: Client, body: JSON, check: str) -> str:
@@ -157,11 +196,17 @@ def validation_refused(ctx: KitContext, reply: Reply, what: str, *, hold: bool =
     change, "400" in the endpoint table), so 400 or 422 there need not match the validation status.
     """
     if reply.ok:
-        raise ContractViolation(VALIDATION, f"{what} was accepted ({reply.status})", reply.exchange)
+        ctx.report(
+            ContractViolation(VALIDATION, f"{what} was accepted ({reply.status})", reply.exchange)
+        )
+        return
     if reply.status in (400, 422) and hold:
-        ctx.choices.hold("validation failure status", str(reply.status), reply.exchange, VALIDATION)
+        with probing(ctx, f"the rest of: {what}"):
+            ctx.choices.hold(
+                "validation failure status", str(reply.status), reply.exchange, VALIDATION
+            )
     elif reply.status != 409:
-        expect(VALIDATION, reply, {400, 422}, what)
+        check_status(ctx, VALIDATION, reply, {400, 422}, what)
 
 
 def refused_or_taken(ctx: KitContext, reply: Reply, what: str, *, hold: bool = True) -> None:

@@ -7,18 +7,24 @@ of every other phase too (the rules themselves live in :mod:`contracts.kit.statu
 from __future__ import annotations
 
 from contracts.kit.context import KitContext
-from contracts.kit.statuses import status_problem
+from contracts.kit.statuses import status_problem, status_source
 from contracts.kit.violations import STATUS_CODES, ContractViolation
 
 
 def check_status_codes(ctx: KitContext) -> None:
-    """Report the first answer of the run whose status the docs do not allow."""
+    """Report every kind of answer of the run whose status the docs do not allow: the
+    first of each (route, status), with how many more there were."""
     problems = [
         (exchange, why)
         for exchange in list(ctx.recorder.exchanges)
         if (why := status_problem(exchange)) is not None
     ]
-    if problems:
-        exchange, why = problems[0]
-        details = [f"{len(problems)} answer(s) of this run with an undocumented status"]
-        raise ContractViolation(STATUS_CODES, why, exchange, details)
+    by_kind: dict[str, list[tuple[object, str]]] = {}
+    for exchange, why in problems:
+        by_kind.setdefault(why, []).append((exchange, why))
+    for why, alike in by_kind.items():
+        exchange = problems[[w for _, w in problems].index(why)][0]
+        details = [f"{len(alike)} answer(s) of this run like this one"]
+        ctx.report(
+            ContractViolation(STATUS_CODES, why, exchange, details, source=status_source(exchange))
+        )

@@ -1,0 +1,66 @@
+"""Which path prefixes a deployment serves, and whether it takes the legacy key header.
+
+The published page: "If your workspace uses URL versioning, insert `/v1` before
+`/api` in the path". So a deployment may serve ``/api``, ``/v1/api`` or both,
+and a ``--base-url`` may already end in ``/v1`` (then ``/v1/v1/api`` is never
+probed). The kit asks each candidate once with the valid key and checks every
+route under each prefix that answers; when only ``/v1/api`` answers, the run's
+clients move under ``/v1``.
+
+The ``X-Planasonix-Api-Key`` header is an expectation (the page documents only
+``Authorization: Bearer``): a deployment that answers 401 to it is right, and
+that is noted; one that accepts it is held to every auth rule under it too.
+"""
+
+from __future__ import annotations
+
+from contracts.kit.context import KitContext
+from contracts.kit.violations import AUTH_ISOLATION, expected
+
+LEGACY_HEADER = "X-Planasonix-Api-Key"
+
+
+def discover(ctx: KitContext) -> None:
+    """Set ``ctx.prefixes`` (relative to the clients' base URL) and ``ctx.legacy_header``."""
+    base = ctx.client.base_url
+    served = [
+        prefix
+        for prefix in ctx.prefixes
+        if ctx.client.sibling(base_url=base + prefix, session=ctx.client.session)
+        .list({"limit": 1}, note="which prefixes are served")
+        .status
+        == 200
+    ]
+    if served and "" not in served:
+        # Only under /v1: every client of the run goes there.
+        for client in (ctx.client, ctx.second, ctx.reader):
+            if client is not None:
+                client.base_url += served[0]
+        served = [p.removeprefix(served[0]) for p in served]
+    if served:
+        ctx.prefixes = tuple(served)
+    probe_legacy_header(ctx)
+
+
+def probe_legacy_header(ctx: KitContext) -> None:
+    client = ctx.client
+    reply = client.request(
+        "GET",
+        "/api/credentials",
+        params={"limit": 1},
+        headers={LEGACY_HEADER: client.api_key or ""},
+        key=None,
+        note="is the legacy key header accepted",
+    )
+    ctx.legacy_header = reply.status == 200
+    if not ctx.legacy_header:
+        ctx.report(
+            expected(
+                "legacy_header",
+                AUTH_ISOLATION,
+                f"a valid key in {LEGACY_HEADER} answered {reply.status}: the legacy header "
+                "is not accepted (right by the published page, which documents only "
+                "Authorization: Bearer); no auth check ran under it",
+                reply.exchange,
+            )
+        )
