@@ -1,4 +1,5 @@
-"""`pytest --pyargs contracts --contract-base-url URL` runs the checks; without a URL it skips."""
+"""`pytest --pyargs contracts --contract-base-url URL` runs the checks; without a URL or a key
+it is a usage error (exit 4), unless --contract-allow-skip says to skip them."""
 
 from __future__ import annotations
 
@@ -8,9 +9,40 @@ from broken_variants import KEY_A, KEY_B, KEY_RO, fake_app, served
 from contracts.kit.violations import CHECKS
 
 
-def test_contract_tests_skip_without_a_base_url(pytester: pytest.Pytester) -> None:
-    result = pytester.runpytest_inprocess("--pyargs", "contracts", "-p", "no:cacheprovider")
+@pytest.mark.parametrize(
+    ("given", "missing"),
+    [
+        ([], "--contract-base-url"),
+        (["--contract-base-url=http://127.0.0.1:9"], "--contract-api-key"),
+        (["--contract-api-key=plnx_test_only_a_key"], "--contract-base-url"),
+    ],
+)
+def test_contract_tests_without_a_deployment_are_a_usage_error(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, given: list[str], missing: str
+) -> None:
+    # A CI job whose secret is missing must not go green with everything skipped.
+    monkeypatch.delenv("PLANASONIX_API_KEY", raising=False)
+    result = pytester.runpytest_inprocess("--pyargs", "contracts", "-p", "no:cacheprovider", *given)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([f"*the contract tests need {missing}*--contract-allow-skip*"])
+    result.assert_outcomes()  # nothing ran, nothing passed
+
+
+def test_contract_tests_skip_when_the_user_allows_it(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("PLANASONIX_API_KEY", raising=False)
+    result = pytester.runpytest_inprocess(
+        "--pyargs", "contracts", "-p", "no:cacheprovider", "--contract-allow-skip"
+    )
+    assert result.ret == pytest.ExitCode.OK
     result.assert_outcomes(skipped=len(CHECKS))
+
+
+def test_other_suites_are_not_touched_by_the_plugin(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile("def test_plain():\n    assert True\n")
+    result = pytester.runpytest_inprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1)
 
 
 def test_contract_tests_run_against_a_deployment(pytester: pytest.Pytester) -> None:

@@ -3,7 +3,11 @@
 ``pytest --pyargs contracts --contract-base-url URL --contract-api-key KEY``
 runs the same checks as ``planasonix-contract run``, one test per check.
 Loaded for every pytest run through the ``pytest11`` entry point, it only
-adds options and a fixture; without ``--contract-base-url`` those tests skip.
+adds options and a fixture. Collecting the contract tests without
+``--contract-base-url`` or a key (``--contract-api-key`` or
+``PLANASONIX_API_KEY``) is a usage error (exit 4): a CI job whose secret is
+missing must not go green. ``--contract-allow-skip`` makes them skip instead,
+for a suite that runs them only where a deployment is configured.
 The kit itself (Hypothesis, schemathesis: the ``[kit]`` extra) is imported
 only when the fixture runs, so a suite that never uses it pays nothing and
 an install without the extra still collects.
@@ -39,21 +43,48 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--contract-seed", type=int, default=None)
     group.addoption("--contract-max-requests", type=int, default=None)
     group.addoption("--contract-read-only", action="store_true", default=False)
+    group.addoption(
+        "--contract-allow-skip",
+        action="store_true",
+        default=False,
+        help="skip the contract tests when no deployment or key is given "
+        "(default: a usage error, exit 4)",
+    )
+
+
+def _missing(config: pytest.Config) -> str | None:
+    """The option the contract tests need and do not have, or None."""
+    if not config.getoption("--contract-base-url"):
+        return "--contract-base-url"
+    if not config.getoption("--contract-api-key"):
+        return "--contract-api-key (or PLANASONIX_API_KEY)"
+    return None
+
+
+def pytest_collection_modifyitems(
+    session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
+) -> None:
+    """Refuse to collect the contract tests without a deployment to run them against."""
+    uses = [i for i in items if "contract_result" in getattr(i, "fixturenames", ())]
+    missing = _missing(config)
+    if uses and missing and not config.getoption("--contract-allow-skip"):
+        raise pytest.UsageError(
+            f"the contract tests need {missing}; pass --contract-allow-skip to skip them instead"
+        )
 
 
 @pytest.fixture(scope="session")
 def contract_result(request: pytest.FixtureRequest) -> RunResult:
-    """One run of every check against ``--contract-base-url`` (skips without it)."""
+    """One run of every check against ``--contract-base-url``."""
     from contracts.kit.cli.runner import Runner
     from contracts.kit.context import DEFAULT_SEED, KitContext, Settings
 
     option: Any = request.config.getoption
+    missing = _missing(request.config)
+    if missing:  # only with --contract-allow-skip: collection refuses otherwise
+        pytest.skip(f"no {missing} given (--contract-allow-skip)")
     base_url = option("--contract-base-url")
-    if not base_url:
-        pytest.skip("no --contract-base-url given")
     api_key = option("--contract-api-key")
-    if not api_key:
-        pytest.skip("no --contract-api-key given")
     ctx = KitContext.build(
         base_url,
         api_key,

@@ -1,0 +1,1 @@
+"""What the kit's client does on the wire besides sending: bounded reads, masked keys."""
