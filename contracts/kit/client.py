@@ -30,6 +30,16 @@ from contracts.kit.violations import (
     ContractViolation,
     KitError,
     Unsafe,
+    expected,
+)
+from contracts.kit.wire.keymask import PIECE as KEY_PIECE
+from contracts.kit.wire.keymask import KeyMask
+from contracts.kit.wire.limits import (
+    ACCEPT_ENCODING,
+    DEFAULT_MAX_BODY,
+    NOT_JSON,
+    parse_json,
+    read_body,
 )
 from contracts.registry import CREDENTIAL_TYPES, public_only, validate_response
 
@@ -39,6 +49,7 @@ _COLLECTION = re.compile(r"^(?:/v1)?/api/credentials/?$")
 _ITEM = re.compile(r"^(?:/v1)?/api/credentials/(?P<id>[^/]+)(?P<rest>/restore|/permanent)?/?$")
 _ABSENT: Any = object()
 MAX_RECORDED_BODY = 4000
+KEY_ECHO = "key_echo"  # the expectation an answer that returns a key breaks
 UNKNOWN_OWNER = "unknown"  # made with a key that is not the run's (a deployment ignored it)
 
 
@@ -211,6 +222,8 @@ class Client:
         max_retry_after: float = 30.0,
         sleep: Callable[[float], None] = time.sleep,
         masked_keys: Iterable[str] = (),
+        sink: list[ContractViolation] | None = None,
+        max_body: int = DEFAULT_MAX_BODY,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.api_key = api_key
@@ -224,9 +237,17 @@ class Client:
         self.max_retries = max_retries
         self.max_retry_after = max_retry_after
         self.sleep = sleep
-        self.masked_keys = {k for k in (api_key, *masked_keys) if k}
+        # Shared by the clients of one run when given as a KeyMask: every key any of
+        # them sends is added to it (see request), so reports never show a variant.
+        self.masked_keys = masked_keys if isinstance(masked_keys, KeyMask) else KeyMask(masked_keys)
+        self.masked_keys.add(api_key)
+        self.max_body = max_body
+        # True: a violation an answer shows is raised at once (a Hypothesis test sees
+        # it on the step that caused it); False: it goes to the sink and the probe goes
+        # on. Expectations always go to the sink: they never stop anything.
         self.raise_violations = True
-        self.soft_violations: list[ContractViolation] = []
+        # Shared by the clients of one run (see sibling and KitContext.build).
+        self.soft_violations: list[ContractViolation] = sink if sink is not None else []
         self.retries_429 = 0
 
     def sibling(
@@ -239,7 +260,7 @@ class Client:
         """A client of the same run: this one's key, canaries, budget, record, ids and
         settings, reaching in at ``base_url`` (default: this one's), on ``session``
         (default: a new one; a Session is not thread-safe), as ``cls`` (default: the same)."""
-        return (cls or type(self))(
+        twin = (cls or type(self))(
             base_url or self.base_url,
             self.api_key,
             detector=self.detector,
@@ -253,15 +274,17 @@ class Client:
             max_retry_after=self.max_retry_after,
             sleep=self.sleep,
             masked_keys=self.masked_keys,
+            sink=self.soft_violations,
+            max_body=self.max_body,
         )
+        twin.raise_violations = self.raise_violations
+        return twin
 
     # --- masking -----------------------------------------------------------------
 
     def mask(self, text: str) -> str:
-        for key in self.masked_keys:
-            if key in text:
-                text = text.replace(key, MASK)
-        return self.detector.mask(text)
+        """``text`` with any 8 characters of any key the run sent, and every canary, masked."""
+        return self.detector.mask(self.masked_keys.mask(text))
 
     def _masked_headers(self, headers: Mapping[str, str]) -> dict[str, str]:
         out: dict[str, str] = {}
@@ -310,8 +333,12 @@ class Client:
         op, cred_id = operation_of(method, path)
         if cred_id is not None and not self.ids.allowed(cred_id):
             raise Unsafe(f"refusing to touch {cred_id}: this run did not create it")
-        all_headers: dict[str, str] = {"Accept": "application/json"}
+        all_headers: dict[str, str] = {
+            "Accept": "application/json",
+            "Accept-Encoding": ACCEPT_ENCODING,
+        }
         all_headers.update(self.auth_headers(key))
+        self._mask_sent_keys(key, headers)
         body_bytes: bytes | None
         if json_body is not _ABSENT:
             body_bytes = json.dumps(json_body).encode()
@@ -341,6 +368,7 @@ class Client:
             try:
                 # Redirects are answers to judge (a login page in front of the API), not
                 # to follow: the status-codes check reports them.
+                # Streamed: the body is read under the limits (see _reply).
                 response = self.session.request(
                     method,
                     url,
@@ -348,6 +376,7 @@ class Client:
                     headers=all_headers,
                     timeout=self.timeout,
                     allow_redirects=False,
+                    stream=True,
                 )
             except requests.RequestException as exc:
                 raise KitError(f"could not reach {self.base_url}: {type(exc).__name__}") from None
@@ -359,6 +388,7 @@ class Client:
                 )
                 exchange.status = 429
                 exchange.note = f"rate limited; retrying in {wait:.2f}s"
+                response.close()  # its body is not read: nothing to hold
                 self.recorder.add(exchange)
                 self.retries_429 += 1
                 attempt += 1
@@ -366,30 +396,53 @@ class Client:
                 continue
             break
         if response.status_code == 429:
+            response.close()
             raise KitError(f"still rate limited after {attempt} retries")
-        reply = self._reply(response, exchange)
+        reply, unread = self._reply(response, exchange, started)
         self.recorder.add(exchange)
         self._track(op, cred_id, reply, own_key=key is _ABSENT)
         problems = self._check(op, reply, validate)
-        if problems:
-            first = problems[0]
+        if unread is not None:
+            problems.insert(0, unread)
+        violations = [p for p in problems if p.kind != "expectation"]
+        self.soft_violations.extend(p for p in problems if p.kind == "expectation")
+        if violations:
             if self.raise_violations and not cleanup:
-                raise first
-            self.soft_violations.extend(problems)
+                raise violations[0]
+            self.soft_violations.extend(violations)
         return reply
 
-    def _reply(self, response: requests.Response, exchange: Exchange) -> Reply:
-        text = response.content.decode("utf-8", "replace")
-        try:
-            body = json.loads(text) if text.strip() else None
-        except ValueError:
-            body = _ABSENT
+    def _mask_sent_keys(self, key: str | None, headers: Mapping[str, str] | None) -> None:
+        """Every key a request sends (a near miss, another case, an unknown key) is
+        masked in every report from now on, as the run's own keys are."""
+        sent = [] if key is _ABSENT or key is None else [key]
+        for name, value in (headers or {}).items():
+            if name.lower() == "authorization":
+                sent.append(value.partition(" ")[2] or value)
+            elif name.lower() == "x-planasonix-api-key":
+                sent.append(value)
+        # A very short one would mask ordinary words; none the kit sends is that short.
+        self.masked_keys.update(k for k in sent if len(k) >= KEY_PIECE)
+
+    def _reply(
+        self, response: requests.Response, exchange: Exchange, started: float
+    ) -> tuple[Reply, ContractViolation | None]:
+        """The answer, read under the limits, and the finding if a limit cut it short."""
+        read = read_body(response, max_body=self.max_body, deadline=self.timeout, started=started)
+        # What schemathesis and the checks read through reply.raw: the bounded bytes.
+        response._content = read.content
+        response._content_consumed = True  # type: ignore[attr-defined]
+        text = read.content.decode("utf-8", "replace")
+        parsed, refused = parse_json(text)
+        body = _ABSENT if parsed is NOT_JSON or refused else parsed
+        if read.cut_short:
+            refused = read.cut_short
         exchange.status = response.status_code
         headers = dict(response.headers)
         exchange.response_headers = {k: self.mask(v) for k, v in headers.items()}
         recorded = text if body is _ABSENT else json.dumps(_without_secret_fields(body))
         exchange.response_body = self.mask(recorded[:MAX_RECORDED_BODY])
-        return Reply(
+        reply = Reply(
             status=response.status_code,
             headers=response.headers,
             text=text,
@@ -397,6 +450,17 @@ class Client:
             exchange=exchange,
             raw=response,
         )
+        if refused is None:
+            return reply, None
+        op = operation_of(exchange.method, exchange.url)[0]
+        # Judged like a body that is not a valid document (it is not one the kit can read).
+        unread = ContractViolation(
+            RESPONSE_SCHEMA,
+            f"{op} answered {response.status_code} with a body the kit did not read whole: "
+            + refused,
+            exchange,
+        )
+        return reply, unread
 
     def _track(self, op: str, cred_id: str | None, reply: Reply, own_key: bool) -> None:
         if op == "create" and reply.ok and isinstance(reply.data, dict):
@@ -428,19 +492,44 @@ class Client:
                     reply.exchange,
                 )
             )
+        problems.extend(self._key_echo(op, reply))
         if validate:
             problems.extend(self._schema_problems(op, reply))
         return problems
 
+    def _key_echo(self, op: str, reply: Reply) -> list[ContractViolation]:
+        """An answer that returns a key the run sent (8 characters of it or more): an
+        expectation, reported once per route, status and place. The record is masked
+        already; this says that the deployment does it."""
+        places = ["the body"] if self.masked_keys.found(reply.text) else []
+        places += [
+            f"header {name}"
+            for name, value in reply.headers.items()
+            if self.masked_keys.found(value)
+        ]
+        fresh = [p for p in places if self.masked_keys.first_echo((op, reply.status, p))]
+        if not fresh:
+            return []
+        return [
+            expected(
+                KEY_ECHO,
+                SECRET_NON_ECHO,
+                f"{op} answered {reply.status} with the API key it was sent (or 8 or more "
+                f"characters of it) in {' and '.join(fresh)}",
+                reply.exchange,
+            )
+        ]
+
     def _schema_problems(self, op: str, reply: Reply) -> list[ContractViolation]:
         if op == "other":
             return []
-        if reply.ok:
-            kind = SUCCESS_KIND[op]
-        elif reply.status >= 400:
-            kind = "error"
-        else:
+        if reply.status >= 400:
+            # The page has no error section: any body is right as long as the status is
+            # and nothing secret is in it (scanned above). Its shape is an expectation.
+            return error_shape_problems(op, reply)
+        if not reply.ok:
             return []
+        kind = SUCCESS_KIND[op]
         if reply.body is None:
             what = "no JSON body" if not reply.text.strip() else "a body that is not JSON"
             return [
@@ -453,7 +542,7 @@ class Client:
         # The credential).
         errors = validate_response(kind, reply.body, documented=True)
         if not errors:
-            return []
+            return timestamp_problems(op, reply)
         return [
             ContractViolation(
                 RESPONSE_SCHEMA,
@@ -496,6 +585,61 @@ class Client:
         self.request("DELETE", f"/api/credentials/{cred_id}", **kw)
         reply = self.request("DELETE", f"/api/credentials/{cred_id}/permanent", **kw)
         return reply.ok or reply.status == 404
+
+
+ERROR_SHAPE = "error_shape"
+Z_SUFFIX = "z_suffix"
+TIMESTAMP_FIELDS = ("created_at", "updated_at", "deleted_at")
+
+
+def _code_and_message(node: Any) -> bool:
+    return (
+        isinstance(node, dict)
+        and isinstance(node.get("code"), str)
+        and isinstance(node.get("message"), str)
+    )
+
+
+def error_shape_problems(op: str, reply: Reply) -> list[ContractViolation]:
+    """The expectation on an error body: JSON with a code and a message, enveloped or flat.
+
+    Never a violation: FastAPI's ``{"detail": ...}``, RFC 7807 problem documents,
+    JSON:API ``{"errors": [...]}``, a proxy's HTML page are all right by the page.
+    """
+    body = reply.body
+    if _code_and_message(body) or (isinstance(body, dict) and _code_and_message(body.get("error"))):
+        return []
+    what = "a body that is not JSON" if body is None else "a body without a code and a message"
+    return [
+        expected(
+            ERROR_SHAPE,
+            RESPONSE_SCHEMA,
+            f"{op} answered {reply.status} with {what}",
+            reply.exchange,
+        )
+    ]
+
+
+def timestamp_problems(op: str, reply: Reply) -> list[ContractViolation]:
+    """The expectation that instants end in ``Z`` (the page's examples do; any zero
+    offset is valid RFC 3339 UTC and passes the documented view)."""
+    data = reply.data
+    items = data if isinstance(data, list) else [data]
+    for item in items:
+        if not isinstance(item, dict):
+            continue
+        for name in TIMESTAMP_FIELDS:
+            value = item.get(name)
+            if isinstance(value, str) and not value.endswith("Z"):
+                return [
+                    expected(
+                        Z_SUFFIX,
+                        RESPONSE_SCHEMA,
+                        f"{op} answered {name} with an offset other than Z",
+                        reply.exchange,
+                    )
+                ]
+    return []
 
 
 def _without_secret_fields(body: Any) -> Any:

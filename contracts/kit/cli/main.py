@@ -14,6 +14,7 @@ from contextlib import nullcontext
 from typing import Any
 
 from contracts.kit.cli.cleanup import is_kit_prefix
+from contracts.kit.cli.limits import add_limit_arguments, unwritable
 from contracts.kit.cli.profile_commands import (
     add_diff_command,
     add_learn_command,
@@ -26,6 +27,7 @@ from contracts.kit.cli.runner import (
     Interrupted,
     Runner,
     RunResult,
+    describe_exception,
     hypothesis_isolated,
     write_junit,
     write_report,
@@ -36,6 +38,7 @@ from contracts.kit.cli.traffic_commands import check_har, proxy
 from contracts.kit.context import DEFAULT_SEED, KitContext, Settings
 from contracts.kit.report import EXIT_ERROR, EXIT_OK
 from contracts.kit.violations import CHECKS, KitError
+from contracts.kit.wire.keymask import KeyMask
 
 
 def _positive(text: str) -> int:
@@ -79,7 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
         choices=sorted(CHECKS),
         help="run only this check's phase (repeatable)",
     )
-    run.add_argument("--timeout", type=float, default=30.0, help="seconds per request")
+    add_limit_arguments(run)  # --timeout, --max-body
     run.add_argument(
         "--target",
         choices=["url", "fake"],
@@ -121,6 +124,12 @@ def run(args: argparse.Namespace) -> int:
     if not api_key:
         print("planasonix-contract: --api-key is required", file=sys.stderr)
         return EXIT_ERROR
+    for path, flag in ((args.report, "--report"), (args.junitxml, "--junitxml")):
+        # Before any request: a run must not end without the report it was asked for.
+        problem = unwritable(path, flag)
+        if problem:
+            print(f"planasonix-contract: {problem}", file=sys.stderr)
+            return EXIT_ERROR
     settings = Settings(
         max_examples=args.max_examples,
         step_count=args.steps,
@@ -136,6 +145,7 @@ def run(args: argparse.Namespace) -> int:
             max_requests=args.max_requests,
             settings=settings,
             timeout=args.timeout,
+            max_body=args.max_body,
         )
         reporters: list[Callable[[RunResult], None]] = []
         if args.report:
@@ -198,6 +208,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"planasonix-contract: {exc}", file=sys.stderr)
         return EXIT_ERROR
     except (KeyboardInterrupt, Interrupted):
+        return EXIT_ERROR
+    except Exception as exc:
+        # Not a finding: whatever it is, the command could not do its job. One line, and
+        # the exit code of "could not run", never a verdict.
+        keys = KeyMask(getattr(args, n, None) for n in ("api_key", "second_api_key"))
+        line = keys.mask(f"could not run: {describe_exception(exc)}")
+        print(f"planasonix-contract: {line}", file=sys.stderr)
         return EXIT_ERROR
 
 

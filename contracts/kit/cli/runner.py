@@ -1,8 +1,13 @@
 """Runs the checks against one deployment and reports: the engine behind the CLI.
 
-Phases run in order; each stops at its first violation and the next phase
-goes on. Whatever happens (a violation, an error, Ctrl-C, SIGTERM turned into
-:class:`Interrupted`), what the run created is purged at the end.
+Phases run in order. A phase records what it finds and goes on to its next
+probe (see :meth:`contracts.kit.context.KitContext.report`); only a finding it
+raises, where going on would mean nothing, ends it, and the next phase goes
+on. Every finding is a violation (fails the run) or an expectation (reported
+apart; it fails the run only with ``--strict`` or when the profile declares
+it): :mod:`contracts.kit.rules.sources` says which. Whatever happens (a
+violation, an error, Ctrl-C, SIGTERM turned into :class:`Interrupted`), what
+the run created is purged at the end.
 """
 
 from __future__ import annotations
@@ -26,7 +31,9 @@ from contracts.kit.report import EXIT_ERROR, EXIT_OK, EXIT_VIOLATIONS, Case, Fai
 from contracts.kit.report import write_junit as write_junit_cases
 from contracts.kit.violations import (
     CHECKS,
+    EXPECTATION,
     LIFECYCLE,
+    VIOLATION,
     BudgetExhausted,
     ContractViolation,
     Finding,
@@ -111,6 +118,21 @@ class PhaseResult:
     seconds: float = 0.0
     note: str = ""
     first_request: int = 0  # how many requests the run had sent when the phase began
+    # False when the phase ended before its last probe (a raised violation, an error,
+    # the budget, a signal): its verdict covers only what ran.
+    complete: bool = True
+
+    def line(self) -> str:
+        """The terminal line under the phase's name: what happened, in words."""
+        took = f"{self.seconds:.1f}s"
+        note = f": {self.note}" if self.note else ""
+        if self.status == "passed":
+            return f"passed ({self.requests} requests, {took}){note}"
+        if self.status == "not run":
+            return f"not run{note}"
+        if self.complete:
+            return f"{self.status} ({self.requests} requests, {took}){note}"
+        return f"{self.status} after {self.requests} of its requests ({took}){note}"
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -120,6 +142,7 @@ class PhaseResult:
             "requests": self.requests,
             "seconds": round(self.seconds, 3),
             "note": self.note,
+            "complete": self.complete,
         }
 
 
@@ -137,6 +160,10 @@ class RunResult:
     seconds: float = 0.0
     leftovers: list[str] = field(default_factory=list)
     exchanges: list[dict[str, Any]] = field(default_factory=list)
+    # Expectations the deployment did not meet (rules the published page does not state).
+    expectations: list[Finding] = field(default_factory=list)
+    # Probes that could not run, and why.
+    not_run: list[str] = field(default_factory=list)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -147,6 +174,8 @@ class RunResult:
             "conformant": self.exit_code == EXIT_OK,
             "error": self.error,
             "findings": [f.as_json() for f in self.findings],
+            "expectations": [f.as_json() for f in self.expectations],
+            "not_run": self.not_run,
             "phases": [p.as_json() for p in self.phases],
             "learned_choices": self.choices,
             "requests": self.requests,
@@ -163,7 +192,22 @@ def _finding(exc: ContractViolation, phase: str) -> Finding:
     sequence = list(exc.sequence)
     if not sequence and exc.exchange is not None:
         sequence = [exc.exchange.curl()]
-    return Finding(exc.check, exc.message, phase, sequence, list(exc.details))
+    return Finding(
+        exc.check,
+        exc.message,
+        phase,
+        sequence,
+        list(exc.details),
+        kind=exc.kind,
+        source=exc.cited,
+    )
+
+
+# The note of a phase a raised finding ended: the probes after it did not run.
+STOPPED = "stopped by a violation"
+
+# Findings of one check with one message: the first few are shown, the rest counted.
+MAX_ALIKE = 3
 
 
 def _unwrap(exc: BaseException) -> ContractViolation | None:
@@ -201,12 +245,18 @@ class Runner:
             print(f"\r      {exchange.seq} requests ...", end="", file=self.out, flush=True)
 
     def say(self, text: str) -> None:
+        # Whatever a message quotes (an answer, an exception), no key shows (canaries
+        # are masked where messages are made, and in the result by _mask_result).
+        text = self.ctx.client.masked_keys.mask(text)
         if getattr(self.out, "isatty", lambda: False)():
             text = "\r\033[K" + text
         print(text, file=self.out, flush=True)
 
     def preflight(self) -> None:
-        """The key must work before anything else runs."""
+        """The key must work before anything else runs; which prefixes it opens is learned."""
+        from contracts.kit.checks.prefixes import discover
+
+        discover(self.ctx)
         for client in self.ctx.clients():
             reply = client.list({"limit": 1})
             if reply.status in (401, 403):
@@ -216,6 +266,16 @@ class Runner:
                 )
             if reply.status != 200:
                 raise KitError(f"listing credentials answered {reply.status}; cannot run")
+            if not isinstance(reply.body, dict):
+                # Nothing can be judged against a deployment whose listing the kit cannot
+                # read (a body over --max-body, nested too deep, not JSON): a finding,
+                # filed now, and no run.
+                self._drain("preflight")
+                why = [f.message for f in self.result.findings if f.phase == "preflight"]
+                raise KitError(
+                    (why[-1] if why else "listing credentials answered 200 without a JSON object")
+                    + "; cannot run"
+                )
 
     def run(self) -> RunResult:
         started = time.monotonic()
@@ -236,7 +296,8 @@ class Runner:
                 try:
                     self.preflight()
                 except ContractViolation as exc:
-                    result.findings.append(_finding(exc, "preflight"))
+                    self._file(_finding(exc, "preflight"))
+                self._drain("preflight")
                 with hypothesis_isolated():
                     for index, (name, phase) in enumerate(self.phases, 1):
                         self._run_phase(index, total, name, phase)
@@ -245,6 +306,11 @@ class Runner:
             except KitError as exc:
                 self._cleaning = True
                 result.error = str(exc)
+            except Exception as exc:
+                # Not a finding and not the kit's own KitError: a RecursionError, a bug in
+                # a check. The verdict is "could not run", never the findings so far.
+                self._cleaning = True
+                result.error = f"the run broke: {describe_exception(exc)}"
             except (KeyboardInterrupt, Interrupted) as exc:
                 self._cleaning = True
                 result.error = "interrupted" + (
@@ -253,13 +319,65 @@ class Runner:
                 self.say(f"\n{result.error}: cleaning up")
             finally:
                 self._cleaning = True
+                self._unreached()
                 self._cleanup(self._cleanup_signals)
                 if self._cleanup_signals and not result.error:
                     result.error = "interrupted during the final cleanup"
-                self._finish(started)
+                self._finish_safely(started)
                 for report in self.reporters:
-                    report(result)
+                    try:
+                        report(result)
+                    except OSError as exc:
+                        # The other reports are still written; the exit code says it.
+                        result.exit_code = EXIT_ERROR
+                        self.say(f"could not write a report: {exc}")
         return result
+
+    def _mask_result(self) -> None:
+        """Every text of the result with the run's keys (any 8 characters of any key it
+        sent) and canaries masked: the reports are written from it, whatever a check or
+        an exception put into a message."""
+        mask = self.ctx.client.mask
+        result = self.result
+        result.error = mask(result.error)
+        for finding in [*result.findings, *getattr(result, "expectations", [])]:
+            finding.message = mask(finding.message)
+            finding.details = [mask(line) for line in finding.details]
+            finding.sequence = [mask(line) for line in finding.sequence]
+        for phase in result.phases:
+            phase.note = mask(phase.note)
+        if hasattr(result, "not_run"):
+            result.not_run = [mask(line) for line in result.not_run]
+        # Recorded masked already; a key first sent after an exchange was recorded is not.
+        result.exchanges = _masked_json(result.exchanges, self.ctx.client.masked_keys.mask)
+
+    def _unreached(self) -> None:
+        """Phases the run never began (it stopped before them): listed as not run, why."""
+        ran = {p.name for p in self.result.phases}
+        why = self.result.error or "the run stopped"
+        for name, _ in self.phases:
+            if name not in ran:
+                self.result.phases.append(
+                    PhaseResult(
+                        name,
+                        "not run",
+                        note=f"the run stopped before it: {why}",
+                        first_request=self.ctx.budget.used,
+                        complete=False,
+                    )
+                )
+
+    def _finish_safely(self, started: float) -> None:
+        """:meth:`_finish`, and if it breaks, still a verdict of "could not run"."""
+        try:
+            self._finish(started)
+        except Exception as exc:
+            result = self.result
+            result.error = "; ".join(
+                e for e in (result.error, f"the report broke: {describe_exception(exc)}") if e
+            )
+            result.exit_code = EXIT_ERROR
+        self._mask_result()
 
     @staticmethod
     def _interruption(signum: int) -> BaseException:
@@ -285,9 +403,7 @@ class Runner:
         result.requests = self.ctx.budget.used
         result.choices = self.ctx.choices.as_json()
         result.exchanges = [e.as_json() for e in self.ctx.recorder.exchanges[-3000:]]
-        for client in self.ctx.clients():
-            for soft in client.soft_violations:
-                result.findings.append(_finding(soft, "cleanup"))
+        self._drain("cleanup")
         skipped = [p.name for p in result.phases if p.status == "skipped"]
         if result.error:
             result.exit_code = EXIT_ERROR
@@ -297,9 +413,38 @@ class Runner:
             # Nothing wrong seen, but not every check ran: not a verdict of conformance.
             result.error = "request budget spent before these checks ran: " + ", ".join(skipped)
             result.exit_code = EXIT_ERROR
+        elif cut := [p for p in result.phases if not p.complete and p.status != "not run"]:
+            # Ended early with no violation to show for it (an expectation raised, say).
+            result.error = "these checks did not run all their probes: " + "; ".join(
+                f"{p.name} ({p.status}: {p.note})" for p in cut
+            )
+            result.exit_code = EXIT_ERROR
         else:
             result.exit_code = EXIT_OK
+        self._mask_result()
         self.summary()
+
+    def _file(self, finding: Finding) -> None:
+        """A finding into the result: an expectation apart, unless the user holds it."""
+        settings = self.ctx.settings
+        asked = finding.source is not None and (
+            settings.strict or finding.source.name in settings.declared
+        )
+        if finding.kind == EXPECTATION and asked:
+            finding.kind, finding.held = VIOLATION, True
+        target = self.result.findings if finding.kind == VIOLATION else self.result.expectations
+        alike = [f for f in target if (f.check, f.message) == (finding.check, finding.message)]
+        if len(alike) < MAX_ALIKE:
+            target.append(finding)
+
+    def _drain(self, phase: str) -> bool:
+        """File the findings recorded since the last drain; True if any is a violation."""
+        sink = self.ctx.sink
+        recorded, sink[:] = list(sink), []
+        before = len(self.result.findings)
+        for violation in recorded:
+            self._file(_finding(violation, phase))
+        return len(self.result.findings) > before
 
     def _run_phase(self, index: int, total: int, name: str, phase: PhaseFn) -> None:
         result = self.result
@@ -308,6 +453,7 @@ class Runner:
         started = time.monotonic()
         outcome = PhaseResult(name, "passed", first_request=before)
         self.ctx.notes.clear()
+        self._drain("before " + name)
         try:
             try:
                 phase(self.ctx)
@@ -323,21 +469,21 @@ class Runner:
         except NotRun as exc:
             outcome.status, outcome.note = "not run", str(exc)
         except ContractViolation as exc:
-            outcome.status = "failed"
-            result.findings.append(_finding(exc, name))
-        except KitError:
-            outcome.status = "error"
+            outcome.status, outcome.note = "failed", STOPPED
+            self._file(_finding(exc, name))
+        except KitError as exc:
+            outcome.status, outcome.note = "error", f"could not run: {exc}"
             raise
         except Flaky as exc:
             violation = _unwrap(exc)
-            outcome.status = "failed"
+            outcome.status, outcome.note = "failed", STOPPED
             if violation is not None:
                 finding = _finding(violation, name)
                 if name == LIFECYCLE:
                     finding.details.append("the deployment answered inconsistently on replay")
             else:
                 finding = Finding(name, f"inconsistent answers on replay: {exc}", name)
-            result.findings.append(finding)
+            self._file(finding)
         except Exception as exc:
             violation = _unwrap(exc)
             if violation is None:
@@ -348,23 +494,30 @@ class Runner:
                 else:
                     kit = _find(exc, KitError)
                     if kit is not None:
-                        outcome.status = "error"
+                        outcome.status, outcome.note = "error", f"could not run: {kit}"
                         raise kit from None
-                    outcome.status, outcome.note = "error", f"{type(inner).__name__}: {inner}"
-                    result.error = f"{name} could not run: {type(inner).__name__}: {inner}"
+                    described = describe_exception(inner)
+                    outcome.status, outcome.note = "error", f"could not run: {described}"
+                    result.error = f"{name} could not run: {described}"
             else:
-                outcome.status = "failed"
-                result.findings.append(_finding(violation, name))
+                outcome.status, outcome.note = "failed", STOPPED
+                self._file(_finding(violation, name))
+        except BaseException:
+            outcome.status, outcome.note = "error", "stopped by an interruption"
+            raise
         finally:
+            outcome.complete = outcome.status in ("passed", "failed") and outcome.note != STOPPED
+            if self._drain(name):
+                outcome.status = "failed" if outcome.status == "passed" else outcome.status
+            if self.ctx.not_run:
+                result.not_run.extend(f"{name}: {probe}" for probe in self.ctx.not_run)
+                self.ctx.not_run.clear()
             if self.ctx.notes and not outcome.note:
                 outcome.note = "; ".join(dict.fromkeys(self.ctx.notes))
             outcome.requests = self.ctx.budget.used - before
             outcome.seconds = time.monotonic() - started
             result.phases.append(outcome)
-            self.say(
-                f"      {outcome.status}  ({outcome.requests} requests, {outcome.seconds:.1f}s)"
-                + (f"  {outcome.note}" if outcome.note else "")
-            )
+            self.say(f"      {outcome.line()}")
 
     def _signal_in_cleanup(self, signals: list[int], signum: int) -> None:
         signals.append(signum)
@@ -453,17 +606,33 @@ class Runner:
                     left.append(cred_id)
         return left
 
+    def _say_body(self, finding: Finding) -> None:
+        for line in _say_body_lines(finding):
+            self.say(line)
+
     def summary(self) -> None:
         result = self.result
         self.say("")
         for finding in result.findings:
-            self.say(f"VIOLATION [{finding.check}] (phase {finding.phase}): {finding.message}")
-            for detail in finding.details:
-                self.say(f"    {detail}")
-            if finding.sequence:
-                self.say("    shortest failing sequence (key and secrets masked):")
-                for line in finding.sequence:
-                    self.say(f"      {line}")
+            label = "VIOLATION (held expectation)" if finding.held else "VIOLATION"
+            self.say(f"{label} [{finding.check}] (phase {finding.phase}): {finding.message}")
+            self._say_body(finding)
+        if result.expectations:
+            self.say(
+                "expectations not met (rules the published page does not state; they fail "
+                "the run only with --strict or when the profile declares them):"
+            )
+            for finding in result.expectations:
+                where = f"[{finding.check}] (phase {finding.phase})"
+                self.say(f"EXPECTATION {where}: {finding.message}")
+                self._say_body(finding)
+        if result.not_run:
+            self.say("probes that could not run:")
+            for line in result.not_run:
+                self.say(f"    {line}")
+        if self.ctx.prefixes:
+            served = ", ".join(f"{p}/api" for p in self.ctx.prefixes)
+            self.say(f"path prefixes served and checked: {served}")
         if result.choices:
             self.say("learned implementation choices:")
             for situation, answer in result.choices.items():
@@ -472,12 +641,52 @@ class Runner:
             result.exit_code, "COULD NOT RUN"
         )
         failed = ", ".join(sorted(result.checks_failed())) or "none"
+        if result.error:
+            verdict += f": {result.error}"
+        elif not_run := [p.name for p in result.phases if p.status == "not run"]:
+            verdict += f" (not run, nothing to check with: {', '.join(not_run)})"
         self.say(
-            f"{verdict}: {len(result.findings)} violation(s) [{failed}]; "
+            f"{verdict}: {len(result.findings)} violation(s) [{failed}], "
+            f"{len(result.expectations)} expectation(s) noted; "
             f"{self.ctx.budget.used} requests in {result.seconds:.1f}s; seed {result.seed} "
             f"(--seed {result.seed} replays this run)"
-            + (f"; error: {result.error}" if result.error else "")
         )
+
+
+def _say_body_lines(finding: Finding) -> list[str]:
+    lines = []
+    if finding.source is not None:
+        lines.append(f"    {finding.source_line()}")
+    lines.extend(f"    {detail}" for detail in finding.details)
+    if finding.sequence:
+        lines.append("    shortest failing sequence (key and secrets masked):")
+        lines.extend(f"      {line}" for line in finding.sequence)
+    return lines
+
+
+def _masked_json(value: Any, mask: Callable[[str], str]) -> Any:
+    if isinstance(value, str):
+        return mask(value)
+    if isinstance(value, list):
+        return [_masked_json(item, mask) for item in value]
+    if isinstance(value, dict):
+        return {mask(str(k)): _masked_json(v, mask) for k, v in value.items()}
+    return value
+
+
+def describe_exception(exc: BaseException) -> str:
+    """One line naming an unexpected exception: its type, its message, where it came from."""
+    import traceback
+
+    frames = traceback.extract_tb(exc.__traceback__)
+    ours = [f for f in frames if "/contracts/" in f.filename.replace("\\", "/")]
+    where = ours[-1] if ours else (frames[-1] if frames else None)
+    text = str(exc).splitlines()[0][:200] if str(exc) else ""
+    line = f"{type(exc).__name__}" + (f": {text}" if text else "")
+    if where is not None:
+        module = where.filename.replace("\\", "/").rsplit("/contracts/", 1)[-1]
+        line += f" (at contracts/{module}:{where.lineno})" if ours else ""
+    return line
 
 
 def _find(exc: BaseException, kind: type[BaseException]) -> BaseException | None:
@@ -502,22 +711,72 @@ def write_report(result: RunResult, path: str | Path) -> None:
 
 
 def junit_cases(result: RunResult) -> list[Case]:
-    """One test case per check: a failure per finding, the reason a check did not run."""
+    """The JUnit test cases of a run: nothing that did not run all its probes passes.
+
+    One case per check, and one more per finding past a check's first, so that
+    no case holds more than one ``<failure>``. A check whose phase ended early
+    gets a case for the rest, ``<skipped>`` or ``<error>`` with the reason; a
+    check that did not run is ``<skipped>`` (no key to check with, the budget,
+    not selected, the run stopped before it) or ``<error>``; a check judged on
+    every answer (the response schemas, say) is ``<skipped>`` when the run
+    stopped early. The run's own error is a case of its own, ``<error>``.
+    """
     phases = {p.name: p for p in result.phases}
-    cases = []
+    phase_checks = {name for name, _ in default_phases(read_only=False)}
+    stopped = bool(result.error) or any(not p.complete for p in result.phases)
+    cases: list[Case] = []
     for check, description in CHECKS.items():
-        case = Case(name=check, classname="contract", description=description)
-        case.failures = [
-            Failure(f.message, "\n".join([*f.details, *f.sequence]))
-            for f in result.findings
-            if f.check == check
-        ]
+        noted = [f for f in result.expectations if f.check == check]
+        if noted:
+            # Never a failure: shown beside the check's description.
+            description = "\n".join(
+                [description, "expectations not met (not failures):"]
+                + [f"EXPECTATION: {f.message} ({f.source_line()})" for f in noted]
+            )
+        findings = [f for f in result.findings if f.check == check]
+        for number, finding in enumerate(findings, 1):
+            case = Case(
+                name=check if number == 1 else f"{check} [{number}]",
+                classname="contract",
+                description=description,
+            )
+            text = "\n".join(
+                line
+                for line in [finding.source_line(), *finding.details, *finding.sequence]
+                if line
+            )
+            case.failures = [Failure(finding.message, text)]
+            cases.append(case)
         phase = phases.get(check)
-        if phase is not None and phase.status == "error":
-            case.error = phase.note or result.error or "error"
-        elif phase is not None and phase.status in ("skipped", "not run") and not case.failures:
-            case.skipped = phase.note or "skipped"
-        cases.append(case)
+        rest = Case(
+            name=f"{check} (the rest)" if findings else check,
+            classname="contract",
+            description=description,
+        )
+        if phase is not None:
+            if phase.status == "error":
+                rest.error = phase.note or result.error or "error"
+            elif phase.status == "not run":
+                rest.skipped = phase.note or "not run"
+            elif not phase.complete:
+                rest.skipped = (
+                    f"{phase.status} after {phase.requests} of its requests: "
+                    f"{phase.note or 'its remaining probes did not run'}"
+                )
+            elif findings:
+                continue
+        elif check in phase_checks:
+            rest.skipped = "not part of this run (--check, --read-only)"
+        elif stopped:
+            rest.skipped = (
+                "judged on every answer; the run stopped early, so not on all of them"
+                + (f": {result.error}" if result.error else "")
+            )
+        elif findings:
+            continue
+        cases.append(rest)
+    if result.error:
+        cases.append(Case(name="run", classname="contract", error=f"could not run: {result.error}"))
     return cases
 
 
