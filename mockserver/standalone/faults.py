@@ -21,11 +21,40 @@ Matching (documented in README, "For frontend developers"):
   until cleared) counts the requests it answered; a spent rule disappears.
 
 Effect: sleep `delay_ms`, then, when `status` is given, answer with that status
-and the standard error body (`code` from SPEC §5, or `service_unavailable`,
-`bad_gateway`, `gateway_timeout`, else `http_<status>`; both overridable with
-`code` and `message`). Without `status` the request proceeds normally after
-the delay (a "slow network" rule). A 429 carries `Retry-After` and the
-`X-RateLimit-*` headers. A faulted request never reaches the store.
+and the standard error body (`code` from the published error table, or
+`service_unavailable`, `bad_gateway`, `gateway_timeout`, else `http_<status>`;
+both overridable with `code` and `message`). Without `status` the request
+proceeds normally after the delay (a "slow network" rule). A 429 carries
+`Retry-After` and the `X-RateLimit-*` headers. A request answered with a
+fault's status never reaches the store.
+
+Connection faults (`"connection": KIND`), what real clients meet on a bad
+network or behind a broken proxy:
+- `reset`: the connection is reset (TCP RST) before any byte of the answer.
+- `empty`: the connection is closed with no answer at all.
+- `garbage`: a few random bytes that are no HTTP answer, then close.
+  These three never reach the store: the request is dropped at the door.
+- `truncated`: the status line, the headers (with the full Content-Length)
+  and the first half of the body, then close. The request was served (a
+  create did create): only its answer is cut.
+- `drip`: the whole answer, its body sent in `drip_chunks` pieces (default
+  10) spread over `drip_ms` (default 1000), then close.
+`truncated` and `drip` apply to whatever the answer is, a `status` fault's
+too. The server breaks the real connection (`planasonix-mock serve`, the
+`planasonix_server` fixture: `mockserver.standalone.wire`); the in-process
+clients of `mockserver.testing` raise what each HTTP client raises for the
+same event. Any other server answers `reset`/`empty`/`garbage` with a 502
+(`code` `bad_gateway`) and `truncated`/`drip` whole.
+
+Client timeouts. A client that says how long it waits (the in-process
+transports of `mockserver.testing` pass its read timeout in the WSGI environ,
+`READ_TIMEOUT_KEY`) meets a `delay_ms` longer than that after its timeout,
+not after the delay: the hook sleeps the timeout only, then the request goes
+on at once (so a create that timed out did create, as on a real server
+whose answer came too late) and the client raises its own timeout error.
+A drip whose pause between pieces exceeds the timeout times out too. Either
+way the journal marks the call `fault: "timeout"`; a connection fault marks
+it with its kind.
 """
 
 from __future__ import annotations
@@ -71,8 +100,53 @@ MESSAGES: Final[dict[int, str]] = {
     504: "The upstream service did not answer in time.",
 }
 _FIELDS: Final = frozenset(
-    {"method", "path", "status", "times", "delay_ms", "code", "message", "retry_after"}
+    {
+        "method",
+        "path",
+        "status",
+        "times",
+        "delay_ms",
+        "code",
+        "message",
+        "retry_after",
+        "connection",
+        "drip_ms",
+        "drip_chunks",
+    }
 )
+CONNECTION_FAULTS: Final = ("reset", "empty", "truncated", "garbage", "drip")
+NO_ANSWER: Final = frozenset({"reset", "empty", "garbage"})
+"""Connection faults that drop the request before the app answers it."""
+DEFAULT_DRIP_MS: Final = 1000
+DEFAULT_DRIP_CHUNKS: Final = 10
+
+FAULT_KEY: Final = "planasonix.fault"
+"""WSGI environ key: the `WireFault` this request's client is to meet."""
+READ_TIMEOUT_KEY: Final = "planasonix.read_timeout"
+"""WSGI environ key: the client's read timeout in seconds (in-process transports set it)."""
+
+
+@dataclass(frozen=True)
+class WireFault:
+    """What the client of one request meets instead of a plain answer.
+
+    `kind`: a connection fault (`CONNECTION_FAULTS`) or `timeout` (the client
+    stops waiting `timeout` seconds into a fault's delay). A `drip` with
+    `timeout` set is one whose pause between pieces is longer than the client
+    waits: it times out after the first pause.
+    """
+
+    kind: str
+    drip_ms: int = 0
+    drip_chunks: int = 1
+    timeout: float | None = None
+
+    @property
+    def pause(self) -> float:
+        """Seconds between two pieces of a drip (one before each piece)."""
+        return self.drip_ms / 1000 / max(self.drip_chunks, 1)
+
+
 _CODE_RE: Final = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 _PATH_RE: Final = re.compile(r"^/[\x21-\x7e]{0,511}$")
 
@@ -144,6 +218,9 @@ class FaultRule:
     code: str | None
     message: str | None
     retry_after: int
+    connection: str | None = None
+    drip_ms: int = 0
+    drip_chunks: int = 0
     hits: int = 0
     _regex: PathGlob = field(init=False, repr=False)
 
@@ -172,6 +249,9 @@ class FaultRule:
             "code": self.error_code(),
             "message": self.message,
             "retry_after": self.retry_after if self.status == 429 else None,
+            "connection": self.connection,
+            "drip_ms": self.drip_ms if self.connection == "drip" else None,
+            "drip_chunks": self.drip_chunks if self.connection == "drip" else None,
         }
 
     def error_code(self) -> str | None:
@@ -228,8 +308,19 @@ def parse_rule(body: object, rule_id: str) -> FaultRule:
     times = _int_field(body, "times", 1, 1_000_000)
     delay_ms = _int_field(body, "delay_ms", 0, MAX_DELAY_MS) or 0
     retry_after = _int_field(body, "retry_after", 0, 86_400)
-    if status is None and delay_ms == 0:
-        raise _bad("status", "is required unless delay_ms is above 0")
+    connection = body.get("connection")
+    if connection is not None and connection not in CONNECTION_FAULTS:
+        raise _bad("connection", "must be one of " + ", ".join(CONNECTION_FAULTS))
+    drip_ms = _int_field(body, "drip_ms", 1, MAX_DELAY_MS)
+    drip_chunks = _int_field(body, "drip_chunks", 1, 1000)
+    if connection != "drip":
+        for name, value in (("drip_ms", drip_ms), ("drip_chunks", drip_chunks)):
+            if value is not None:
+                raise _bad(name, 'applies only to "connection": "drip"')
+    if connection in NO_ANSWER and status is not None:
+        raise _bad("status", f'cannot be combined with "connection": "{connection}" (no answer)')
+    if status is None and delay_ms == 0 and connection is None:
+        raise _bad("status", "is required unless delay_ms is above 0 or connection is given")
     code = body.get("code")
     if code is not None and (not isinstance(code, str) or not _CODE_RE.fullmatch(code)):
         raise _bad("code", "must be 1-64 of a-z 0-9 _, starting with a letter")
@@ -248,6 +339,9 @@ def parse_rule(body: object, rule_id: str) -> FaultRule:
         code=code,
         message=message,
         retry_after=DEFAULT_RETRY_AFTER if retry_after is None else retry_after,
+        connection=connection,
+        drip_ms=(drip_ms or DEFAULT_DRIP_MS) if connection == "drip" else 0,
+        drip_chunks=(drip_chunks or DEFAULT_DRIP_CHUNKS) if connection == "drip" else 0,
     )
 
 
@@ -313,8 +407,27 @@ class FaultBook:
         if rule is None:
             return
         g.fault_id = rule.id
+        environ = request.environ
+        timeout = environ.get(READ_TIMEOUT_KEY)
         if rule.delay_ms:
-            self.sleep(rule.delay_ms / 1000)
+            delay = rule.delay_ms / 1000
+            if timeout is not None and delay > timeout:
+                # The client stops waiting here; the rest of the delay is nobody's wait.
+                self.sleep(timeout)
+                environ[FAULT_KEY] = WireFault("timeout", timeout=timeout)
+                g.journal_fault = "timeout"
+            else:
+                self.sleep(delay)
+        if rule.connection is not None and FAULT_KEY not in environ:
+            wire = WireFault(rule.connection, rule.drip_ms, rule.drip_chunks)
+            if wire.kind == "drip" and timeout is not None and wire.pause > timeout:
+                wire = WireFault("drip", rule.drip_ms, rule.drip_chunks, timeout=timeout)
+            environ[FAULT_KEY] = wire
+            g.journal_fault = "timeout" if wire.timeout is not None else wire.kind
+            if wire.kind in NO_ANSWER:
+                # Answered only where no server breaks the connection (see the module doc).
+                message = f"Connection fault '{wire.kind}': the server sent no answer."
+                raise InjectedFault(502, "bad_gateway", message, {"X-Mock-Fault": rule.id})
         if rule.status is None:
             return
         headers = {"X-Mock-Fault": rule.id}
@@ -361,3 +474,7 @@ def install_lookup(app: Flask, find_book: Callable[[], FaultBook | None]) -> Non
             book.apply(request.method, request.path)
 
     app.before_request(inject_faults)
+    # The connection faults' half on a real socket (a no-op elsewhere).
+    from .wire import WireFaults
+
+    app.wsgi_app = WireFaults(app.wsgi_app)  # type: ignore[method-assign]

@@ -11,6 +11,9 @@ What stays out of reach: a request that never becomes one (the client
 closes the connection, or it is idle past waitress's `channel_timeout`)
 gets no answer at all, and a response the app already started cannot be
 replaced.
+
+The same channel runs each request as a `wire.WaitressRawTask`, which lets a
+connection fault (`reset`, `truncated`, ...) reach the socket.
 """
 
 from __future__ import annotations
@@ -21,6 +24,8 @@ from typing import Any, Final
 
 from waitress.channel import HTTPChannel
 from waitress.task import ErrorTask
+
+from .wire import WaitressRawTask
 
 # status: (code, message). Messages are fixed: waitress's texts quote input.
 _ANSWERS: Final[dict[int, tuple[str, str]]] = {
@@ -58,5 +63,7 @@ def json_error_channel(new_request_id: Callable[[], str]) -> type[HTTPChannel]:
 
     class JsonErrorChannel(HTTPChannel):  # type: ignore[misc]
         error_task_class = JsonErrorTask
+        # Its requests' environ carries the raw connection, for connection faults.
+        task_class = WaitressRawTask
 
     return JsonErrorChannel

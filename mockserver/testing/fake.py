@@ -17,7 +17,6 @@ demand, sharing the same state object.
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 import functools
 import json
@@ -44,8 +43,9 @@ from ..standalone.faults import FaultBook
 from ..standalone.timecontrol import ControllableClock
 from ..state import EXTENSION_KEY, FakeConfig, FakeState
 from ..store import Credential, CredentialStore
-from . import calls
+from . import calls, secret_lookup
 from .faults import Faults
+from .sessions import BaseURLSession
 from .transports import WSGIAdapter
 
 if TYPE_CHECKING:  # optional dependencies, imported only when used
@@ -123,10 +123,6 @@ def _parse_seed_file(path: str, mtime_ns: int, size: int) -> Mapping[str, Any]:
     except (OSError, ValueError) as error:
         raise SeedError(f"cannot read fixtures file {path}: {type(error).__name__}") from None
     return data
-
-
-def _secret_path(path: str | Iterable[str]) -> tuple[str, ...]:
-    return tuple(path.split(".")) if isinstance(path, str) else tuple(path)
 
 
 def _frozen_clock(frozen_time: str | datetime) -> ControllableClock:
@@ -262,9 +258,16 @@ class PlanasonixFake:
 
     @property
     def session(self) -> requests.Session:
-        """A `requests.Session` whose calls under `url` reach this fake in-process."""
+        """A `requests.Session` whose calls under `url` reach this fake in-process.
+
+        Relative paths are joined to `url` and the fake's `api_key` is sent
+        unless a request sets its own Authorization (`mockserver.testing.
+        sessions`). `timeout=` works as on a socket: a fault delay longer than
+        the read timeout raises `requests.exceptions.ReadTimeout` after the
+        timeout; connection faults raise what requests raises for them.
+        """
         if self._session is None:
-            session = requests.Session()
+            session = BaseURLSession(self.url, self.api_key)
             # No proxy, netrc or CA-bundle lookups from the environment: none of
             # them applies in-process, and scanning os.environ per request was a
             # quarter of a request's cost.
@@ -273,9 +276,16 @@ class PlanasonixFake:
             self._session = session
         return self._session
 
-    def httpx_transport(self) -> httpx.WSGITransport:
-        transport: httpx.WSGITransport = import_httpx().WSGITransport(app=self.wsgi)
-        return transport
+    def httpx_transport(self) -> httpx.BaseTransport:
+        """A sync httpx transport to this fake, for `httpx.Client(transport=...)`.
+
+        Honours the client's read timeout and the connection faults as a
+        socket would (`mockserver.testing.httpx_transports`).
+        """
+        import_httpx()  # the transport module needs it: say which extra brings it
+        from .httpx_transports import WSGITransport
+
+        return WSGITransport(self.wsgi)
 
     def httpx_client(self, **kwargs: Any) -> httpx.Client:
         """An `httpx.Client` with `base_url=url`, reaching this fake in-process."""
@@ -287,10 +297,10 @@ class PlanasonixFake:
         """An async httpx transport to this fake, for `httpx.AsyncClient(transport=...)`.
 
         Each request runs in a worker thread, so a fault's delay does not
-        block the event loop.
+        block the event loop. Timeouts and connection faults as `httpx_transport`.
         """
         import_httpx()  # the transport module needs it: say which extra brings it
-        from .async_transport import AsyncWSGITransport
+        from .httpx_transports import AsyncWSGITransport
 
         return AsyncWSGITransport(self.wsgi)
 
@@ -414,8 +424,10 @@ class PlanasonixFake:
         """Assert how often a matching call reached the fake (default: at least once).
 
         AssertionError listing every call made (bodies redacted, as the journal
-        keeps them) otherwise; returns the matching records.
+        keeps them) otherwise; returns the matching records. pytest shows the
+        failure at the test's line: this frame and the plugin's are hidden.
         """
+        __tracebackhide__ = True
         return calls.verify(
             self.journal.records(),
             method=method,
@@ -449,15 +461,15 @@ class PlanasonixFake:
     ) -> Any:
         """One stored secret, e.g. `secret(id, "password")`, `secret(id, "ssh_tunnel.private_key")`.
 
-        KeyError (naming the path, never a value) when that secret is not stored.
+        `SecretFieldError` (a KeyError) when that secret is not stored: it
+        names the path and the type's secret fields (from the schemas'
+        `writeOnly`), with a close match for a typo; never a value.
         """
-        node: Any = self.secrets(cred_id, workspace=workspace)
-        parts = _secret_path(path)
-        for part in parts:
-            if not isinstance(node, dict) or part not in node:
-                raise KeyError(".".join(parts))
-            node = node[part]
-        return copy.deepcopy(node)
+        workspace = self._workspace_of(cred_id, workspace)
+        type_ = self.store.get(workspace, cred_id).type
+        return secret_lookup.lookup(
+            self.secrets(cred_id, workspace=workspace), type_, cred_id, path
+        )
 
     def _workspace_of(self, cred_id: str, workspace: str | None) -> str:
         if workspace is not None:

@@ -3,12 +3,24 @@
 `requests` is intercepted with `responses`, httpx (sync and async clients)
 with `respx`, when httpx is installed: both well-kept libraries that patch
 the clients' transports, so the code under test keeps its real base URL.
+
+It fails closed (`guards`): a call to an intercepted host that neither can
+answer (httpx without respx, urllib3 used directly, aiohttp, a raw socket)
+raises `NotInterceptedError` instead of reaching the network.
+
+Timeouts and connection faults behave as on a socket (`client_faults`):
+requests' `timeout=` (which `responses` passes on as `request.req_kwargs`)
+and httpx's `request.extensions["timeout"]` reach the fake, so a fault delay
+longer than the read timeout raises the client's own timeout error after the
+timeout, and `reset`, `empty`, `garbage`, `truncated`, `drip` raise what each
+client raises for them. One difference: with `responses`, a truncated body
+fails when `send` reads it, also for `stream=True` (on a socket: when the
+caller reads the body).
 """
 
 from __future__ import annotations
 
 import re
-import warnings
 from collections.abc import Awaitable, Iterable, Mapping
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, Final
@@ -16,8 +28,11 @@ from urllib.parse import urlsplit
 
 import requests
 
+from . import client_faults
 from .fake import PUBLIC_HOST, PUBLIC_URL, PlanasonixFake
-from .transports import call_wsgi
+from .guards import NetworkGuard
+from .sessions import BaseURLSession
+from .transports import WSGIResult, call_wsgi
 
 if TYPE_CHECKING:
     import httpx
@@ -78,6 +93,7 @@ class InterceptedFake(PlanasonixFake):
         self.block_others = block_others
         self._mock: responses.RequestsMock | None = None
         self.httpx_mock: respx.MockRouter | None = None
+        self._guard: NetworkGuard | None = None
 
     def __repr__(self) -> str:
         return f"{super().__repr__()[:-1]}, hosts={list(self.hosts)!r})"
@@ -98,35 +114,54 @@ class InterceptedFake(PlanasonixFake):
 
     @property
     def session(self) -> requests.Session:
-        # A plain session: the interception is what is under test.
+        """A plain `requests` session (the interception is what is under test), with
+        the public URL as base URL and the fake's key (`mockserver.testing.sessions`)."""
         if self._session is None:
-            self._session = requests.Session()
+            self._session = BaseURLSession(self.url, self.api_key)
         return self._session
 
-    def _respond(self, request: requests.PreparedRequest) -> tuple[int, Mapping[str, str], bytes]:
+    def _respond(self, request: requests.PreparedRequest) -> tuple[int, Mapping[str, str], Any]:
         assert request.url is not None and request.method is not None
-        result = call_wsgi(self.wsgi, request.method, request.url, request.headers, request.body)
-        return result.status, result.header_dict(), result.body
+        options = getattr(request, "req_kwargs", None) or {}
+        result = call_wsgi(
+            self.wsgi,
+            request.method,
+            request.url,
+            request.headers,
+            request.body,
+            read_timeout=client_faults.requests_read_timeout(options.get("timeout")),
+        )
+        failure = client_faults.requests_failure(result.fault, request)
+        if failure is not None:
+            raise failure
+        return (
+            result.status,
+            result.header_dict(),
+            client_faults.responses_body(result.fault, result.body),
+        )
+
+    def _call_httpx(self, request: httpx.Request, body: bytes) -> WSGIResult:
+        return call_wsgi(
+            self.wsgi,
+            request.method,
+            str(request.url),
+            request.headers,
+            body,
+            read_timeout=client_faults.httpx_read_timeout(request),
+        )
 
     def _respond_httpx(self, request: httpx.Request) -> httpx.Response | Awaitable[httpx.Response]:
-        import httpx
-
         if _ASYNC_CLIENT.get():
             return self._respond_httpx_async(request)
-        result = call_wsgi(
-            self.wsgi, request.method, str(request.url), request.headers, request.read()
-        )
-        return httpx.Response(result.status, headers=result.headers, content=result.body)
+        result = self._call_httpx(request, request.read())
+        return client_faults.httpx_response(request, result, result.fault)
 
     async def _respond_httpx_async(self, request: httpx.Request) -> httpx.Response:
         import anyio.to_thread
-        import httpx
 
         body = await request.aread()
-        result = await anyio.to_thread.run_sync(
-            call_wsgi, self.wsgi, request.method, str(request.url), request.headers, body
-        )
-        return httpx.Response(result.status, headers=result.headers, content=result.body)
+        result = await anyio.to_thread.run_sync(self._call_httpx, request, body)
+        return client_faults.httpx_response(request, result, result.fault)
 
     def _refuse_httpx(self, request: httpx.Request) -> httpx.Response:
         import httpx
@@ -136,21 +171,16 @@ class InterceptedFake(PlanasonixFake):
             request=request,
         )
 
-    def _start_httpx(self) -> None:
+    def _start_httpx(self) -> bool:
+        """Intercept httpx with respx; False when httpx is there but respx is not."""
         try:
             import httpx  # noqa: F401  # only to know whether there is anything to patch
         except ImportError:
-            return
+            return True
         try:
             import respx
         except ImportError:
-            warnings.warn(
-                "httpx is installed but respx is not: httpx calls to "
-                f"{PUBLIC_HOST} are not intercepted (install "
-                "'planasonix-credentials-fake[httpx]')",
-                stacklevel=3,
-            )
-            return
+            return False  # the guard refuses httpx calls to our hosts, naming the extra
         router = _router_class(respx)(assert_all_called=False, assert_all_mocked=False)
         router.route(url__regex=host_pattern(self.hosts)).mock(side_effect=self._respond_httpx)
         if self.block_others:
@@ -159,14 +189,20 @@ class InterceptedFake(PlanasonixFake):
             router.route().pass_through()
         router.start()
         self.httpx_mock = router
+        return True
 
     def start(self) -> InterceptedFake:
         self.mock.start()
-        if self.httpx_mock is None:
-            self._start_httpx()
+        if self.httpx_mock is None and self._guard is None:
+            answered = self._start_httpx()
+            self._guard = NetworkGuard(self.hosts, httpx_unanswered=not answered)
+            self._guard.start()
         return self
 
     def stop(self) -> None:
+        if self._guard is not None:
+            self._guard.stop()
+            self._guard = None
         if self.httpx_mock is not None:
             self.httpx_mock.stop(quiet=True)
             self.httpx_mock = None

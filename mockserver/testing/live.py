@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import socket
 import threading
+import weakref
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 import requests
 
+from ..standalone.wire import RAW_KEY, SocketConnection
 from .fake import PlanasonixFake, import_httpx
 from .faults import Faults
+from .sessions import BaseURLSession
 
 if TYPE_CHECKING:
     import httpx
@@ -22,11 +26,13 @@ class LiveFake(PlanasonixFake):
 
     @property
     def session(self) -> requests.Session:
+        """A plain `requests` session over the socket, with `url` as base URL and
+        the fake's key (`mockserver.testing.sessions`)."""
         if self._session is None:
-            self._session = requests.Session()
+            self._session = BaseURLSession(self.url, self.api_key)
         return self._session
 
-    def httpx_transport(self) -> httpx.HTTPTransport:  # type: ignore[override]
+    def httpx_transport(self) -> httpx.HTTPTransport:
         transport: httpx.HTTPTransport = import_httpx().HTTPTransport()
         return transport
 
@@ -39,20 +45,44 @@ class LiveServer:
     """A threaded HTTP server on 127.0.0.1 serving whichever fake is `current`.
 
     Started once (per session, per xdist worker); a test "resets" it by
-    swapping in a fresh fake, which is as cheap as building one.
+    swapping in a fresh fake, which is as cheap as building one. Connection
+    faults (`reset`, `truncated`, ...) happen on the real socket: each
+    request's environ carries it (`mockserver.standalone.wire`).
     """
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
         from werkzeug.serving import WSGIRequestHandler, make_server
+
+        # Sockets a connection fault resets: closed without socketserver's FIN first.
+        aborted: weakref.WeakSet[socket.socket] = weakref.WeakSet()
 
         class QuietHandler(WSGIRequestHandler):
             # Test output is no place for an access log line per request.
             def log(self, type: str, message: str, *args: Any) -> None:
                 pass
 
+            def make_environ(self) -> WSGIEnvironment:
+                environ = super().make_environ()
+                environ[RAW_KEY] = SocketConnection(self.connection, self._end)
+                return environ
+
+            def _end(self, sock: socket.socket, abortive: bool) -> None:
+                self.close_connection = True
+                if abortive:
+                    aborted.add(sock)
+
         self._server: BaseWSGIServer = make_server(
             host, port, self._dispatch, threaded=True, request_handler=QuietHandler
         )
+        shutdown_request = self._server.shutdown_request
+
+        def end_request(request: Any) -> None:
+            if request in aborted:
+                self._server.close_request(request)  # zero linger: the close is the RST
+            else:
+                shutdown_request(request)
+
+        self._server.shutdown_request = end_request  # type: ignore[method-assign]
         self.host = host
         self.port: int = self._server.server_port
         self.url = f"http://{host}:{self.port}"

@@ -1,4 +1,9 @@
-"""Reaching a WSGI app without a socket: one call, and a `requests` transport adapter."""
+"""Reaching a WSGI app without a socket: one call, and a `requests` transport adapter.
+
+Both honour the client's read timeout and the fault rules' connection faults
+the way a socket would (`client_faults`): the timeout goes to the app in the
+environ (`READ_TIMEOUT_KEY`), and the fault the app chose comes back in it.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +19,9 @@ import requests
 from requests.adapters import BaseAdapter
 from requests.structures import CaseInsensitiveDict
 from requests.utils import get_encoding_from_headers
+
+from ..standalone.faults import FAULT_KEY, READ_TIMEOUT_KEY, WireFault
+from . import client_faults
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import WSGIApplication
@@ -40,6 +48,8 @@ class WSGIResult:
     reason: str
     headers: list[tuple[str, str]]
     body: bytes
+    fault: WireFault | None = None
+    """What the client meets instead of this answer (a timeout, a connection fault)."""
 
     def header_dict(self) -> CaseInsensitiveDict[str]:
         """Headers by name; a repeated header folds into one, as urllib3 does."""
@@ -56,9 +66,15 @@ def call_wsgi(
     url: str,
     headers: Mapping[str, str],
     body: object = None,
+    *,
+    read_timeout: float | None = None,
 ) -> WSGIResult:
-    """Run one request through `app` in this thread and return the whole response."""
-    from werkzeug.test import EnvironBuilder, run_wsgi_app
+    """Run one request through `app` in this thread and return the whole response.
+
+    `read_timeout`: how long the client waits for an answer; a fault delay
+    longer than that ends after it, and `fault` says so.
+    """
+    from werkzeug.test import EnvironBuilder
 
     parts = urlsplit(url)
     builder = EnvironBuilder(
@@ -73,19 +89,37 @@ def call_wsgi(
         environ = builder.get_environ()
     finally:
         builder.close()
-    app_iter, status, response_headers = run_wsgi_app(app, environ, buffered=True)
+    if read_timeout is not None:
+        environ[READ_TIMEOUT_KEY] = read_timeout
+    # Called directly, not through werkzeug's run_wsgi_app: that copies the
+    # environ, and the fault the app chose comes back in this one.
+    started: list[Any] = []
+    written: list[bytes] = []
+
+    def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+        started[:] = [status, headers]
+        return written.append
+
+    app_iter = app(environ, start_response)
     try:
-        content = b"".join(app_iter)
+        content = b"".join([*written, *app_iter])
     finally:
         close = getattr(app_iter, "close", None)
         if close is not None:
             close()
+    status, response_headers = started
     code, _, reason = status.partition(" ")
-    return WSGIResult(int(code), reason, list(response_headers.items()), content)
+    fault = environ.get(FAULT_KEY)
+    return WSGIResult(int(code), reason, list(response_headers), content, fault)
 
 
 class WSGIAdapter(BaseAdapter):
-    """A `requests` transport adapter that hands requests to a WSGI app, no socket."""
+    """A `requests` transport adapter that hands requests to a WSGI app, no socket.
+
+    `timeout=` is honoured as on a socket: a fault delay longer than the read
+    timeout raises `requests.exceptions.ReadTimeout` after the timeout.
+    Connection faults raise what `requests` raises for them (`client_faults`).
+    """
 
     def __init__(self, app: WSGIApplication) -> None:
         super().__init__()
@@ -96,7 +130,22 @@ class WSGIAdapter(BaseAdapter):
     ) -> requests.Response:
         started = time.perf_counter()
         assert request.url is not None and request.method is not None
-        result = call_wsgi(self.app, request.method, request.url, request.headers, request.body)
+        read_timeout = client_faults.requests_read_timeout(kwargs.get("timeout"))
+        result = call_wsgi(
+            self.app,
+            request.method,
+            request.url,
+            request.headers,
+            request.body,
+            read_timeout=read_timeout,
+        )
+        if result.fault is not None:
+            failure = client_faults.requests_failure(result.fault, request)
+            if failure is not None:
+                raise failure
+            faulty = client_faults.requests_response(request, result, result.fault)
+            faulty.elapsed = timedelta(seconds=time.perf_counter() - started)
+            return faulty
         response = requests.Response()
         response.status_code = result.status
         response.reason = result.reason

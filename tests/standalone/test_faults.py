@@ -225,6 +225,9 @@ def test_parse_rule_defaults() -> None:
         "code": "rate_limited",
         "message": None,
         "retry_after": 5,
+        "connection": None,
+        "drip_ms": None,
+        "drip_chunks": None,
     }
 
 

@@ -16,7 +16,7 @@ def test_without_httpx_the_error_names_the_extra(
     monkeypatch: pytest.MonkeyPatch, helper: str
 ) -> None:
     monkeypatch.setitem(sys.modules, "httpx", None)  # `import httpx` now fails
-    monkeypatch.delitem(sys.modules, "mockserver.testing.async_transport", raising=False)
+    monkeypatch.delitem(sys.modules, "mockserver.testing.httpx_transports", raising=False)
     with PlanasonixFake() as fake, pytest.raises(ModuleNotFoundError) as raised:
         getattr(fake, helper)()
     assert "planasonix-credentials-fake[httpx]" in str(raised.value)

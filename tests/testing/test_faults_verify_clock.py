@@ -7,7 +7,6 @@ defect of issue 16 gets one focused test. Secret values are random canaries.
 from __future__ import annotations
 
 import asyncio
-import sys
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -301,10 +300,3 @@ def test_intercept_lets_other_httpx_hosts_through() -> None:
         assert answer.status_code == 200
         assert (len(behind.journal), len(intercepted.journal)) == (1, 0)
 
-
-def test_intercept_warns_when_httpx_is_there_but_respx_is_not(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.setitem(sys.modules, "respx", None)  # import respx -> ImportError
-    with pytest.warns(UserWarning, match="respx is not"), InterceptedFake() as intercepted:
-        assert intercepted.httpx_mock is None
