@@ -93,6 +93,7 @@ def verify(
     at_most: int | None = None,
 ) -> list[JournalRecord]:
     """Assert the number of matching calls; AssertionError listing every call otherwise."""
+    __tracebackhide__ = True  # pytest shows the failure at the test's own line
     if times is not None and (at_least is not None or at_most is not None):
         raise TypeError("verify(): give times, or at_least/at_most, not both")
     if times is None and at_least is None and at_most is None:

@@ -10,8 +10,8 @@ it), whose message says what to install or which fixture to use:
 - urllib3 used directly, and aiohttp when installed: refused by host (use
   `planasonix_server`, a real socket on 127.0.0.1).
 - Anything else (http.client, urllib.request, a socket of one's own): the
-  host name never resolves, `socket.getaddrinfo` refuses it, so no
-  connection can even be attempted.
+  host name never resolves (`socket.getaddrinfo` and
+  `socket.create_connection` refuse it), so no connection is even attempted.
 Calls to other hosts are left alone (see `block_others` for those).
 """
 
@@ -36,7 +36,7 @@ class NotInterceptedError(RuntimeError):
     """A call to an intercepted host that `planasonix_intercept` cannot answer; it never left."""
 
 
-def host_matcher(hosts: Iterable[str]) -> Callable[[str], bool]:
+def host_matcher(hosts: Iterable[str]) -> Callable[[object], bool]:
     """Whether a host name is one of `hosts` (bare names, URLs, `host:port`, `*.example.com`)."""
     patterns = []
     for raw in hosts:
@@ -104,6 +104,15 @@ class NetworkGuard:
             return resolve(host, *args, **kwargs)
 
         self._patch(stack, socket, "getaddrinfo", getaddrinfo)
+        connect = socket.create_connection
+
+        def create_connection(address: Any, *args: Any, **kwargs: Any) -> Any:
+            host = address[0] if isinstance(address, tuple) and address else None
+            if matches(host):
+                raise _refusal("HTTP client's", str(host), _USE_SERVER)
+            return connect(address, *args, **kwargs)
+
+        self._patch(stack, socket, "create_connection", create_connection)
 
     def _guard_urllib3(self, stack: contextlib.ExitStack) -> None:
         from urllib3.connectionpool import HTTPConnectionPool

@@ -10,6 +10,14 @@ Fixtures:
 
 Every fake has `.faults` (`fake.faults.add(status=503, times=1)`), also
 settable as `@pytest.mark.planasonix(faults=[{"status": 503, "times": 1}])`.
+Connection faults (`{"connection": "reset"}`, `empty`, `truncated`,
+`garbage`, `drip`) and client timeouts behave in every fixture as on a real
+socket: over planasonix_server the socket itself is reset, cut or slowed; in
+process each client raises what it raises on a socket
+(`mockserver.testing.client_faults`), and a fault delay longer than the
+client's read timeout raises its timeout error after the timeout.
+planasonix_intercept fails closed: a call to an intercepted host that it
+cannot answer raises `NotInterceptedError` (`mockserver.testing.guards`).
 
 Settings, most specific first: the `planasonix` marker, the command line,
 ini options. This module is imported by every pytest run in an environment
@@ -39,7 +47,8 @@ _MARKER_HELP = (
     "(relative to the test file), 'demo' for the bundled demo data, or dict, None for none; "
     "frozen_time: RFC 3339 start of a clock that only moves when told; id_seed: int for "
     "reproducible ids; faults: fault rules as for POST /_mock/faults (path defaults to "
-    "/api/**); hosts: extra hosts for planasonix_intercept; block_others: refuse requests "
+    "/api/**; connection: reset, empty, truncated, garbage or drip); "
+    "hosts: extra hosts for planasonix_intercept; block_others: refuse requests "
     "to any other host; profile: a profile file (relative to the test file) or dict, the "
     "answers to what the docs leave open (planasonix-contract learn writes one)."
 )
@@ -289,7 +298,13 @@ def _marker_kwargs(node: pytest.Item) -> dict[str, Any]:
             raise pytest.UsageError(f"@pytest.mark.{MARKER} takes keyword arguments only")
         unknown = sorted(set(mark.kwargs) - _MARKER_KEYS)
         if unknown:
-            raise pytest.UsageError(f"@pytest.mark.{MARKER}: unknown argument {unknown[0]!r}")
+            import difflib
+
+            message = f"@pytest.mark.{MARKER}: unknown argument {unknown[0]!r}"
+            close = difflib.get_close_matches(unknown[0], sorted(_MARKER_KEYS), n=1)
+            if close:
+                message += f"; did you mean {close[0]!r}?"
+            raise pytest.UsageError(message)
         merged.update(mark.kwargs)
     return merged
 
