@@ -189,6 +189,12 @@ def test_preflights_and_the_control_plane_are_never_faulted() -> None:
         ({"path": "/api/x", "status": 429, "retry_after": True}, "retry_after"),
         ({"path": "/api/x", "delay_ms": 5, "code": "x"}, "status"),
         ({"path": "/api/x", "status": 503, "colour": "red"}, "colour"),
+        ({"connection": "resett"}, "connection"),
+        ({"connection": ["reset"]}, "connection"),
+        ({"connection": "reset", "status": 503}, "status"),
+        ({"connection": "truncated", "drip_ms": 100}, "drip_ms"),
+        ({"connection": "drip", "drip_ms": 0}, "drip_ms"),
+        ({"connection": "drip", "drip_chunks": 1001}, "drip_chunks"),
         ([], ""),
     ],
 )
