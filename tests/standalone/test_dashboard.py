@@ -43,3 +43,21 @@ def test_the_state_the_dashboard_reads_has_metadata_only() -> None:
     (workspace,) = state.json["data"]["workspaces"]
     assert workspace["credentials"][0]["name"] == "x"
     assert "SECRETKEY12345" not in state.text and "plnx_test_dev_key" not in state.text
+
+
+def test_the_dashboard_offers_and_shows_every_connection_fault() -> None:
+    from mockserver.standalone.faults import CONNECTION_FAULTS
+
+    client = make_app().test_client()
+    html = client.get("/_mock/").text
+    form = html[
+        html.index('id="fault-connection"') : html.index(
+            "</select>", html.index('id="fault-connection"')
+        )
+    ]
+    assert re.findall(r"<option>(\w+)</option>", form) == list(CONNECTION_FAULTS)
+    assert "<th>connection</th>" in html and "<th>fault</th>" in html
+    script = client.get("/_mock/static/dashboard.js").text
+    # The rule's connection (and a drip's pace) in the rules table, the journal's fault.
+    assert "f.connection" in script and "f.drip_ms" in script and "r.fault" in script
+    assert "rule.connection = connection" in script

@@ -88,9 +88,11 @@ function renderFaults(faults) {
     cell(row, f.id);
     cell(row, f.method);
     cell(row, f.path);
-    cell(row, f.status === null ? "(delay only)" : f.status + " " + f.code);
+    cell(row, f.status === null ? (f.connection ? "" : "(delay only)") : f.status + " " + f.code);
     cell(row, f.remaining === null ? "until cleared" : f.remaining);
     cell(row, f.delay_ms);
+    cell(row, f.connection === null ? "" : f.connection === "drip" ?
+      "drip (" + f.drip_chunks + " pieces over " + f.drip_ms + " ms)" : f.connection, "connection");
     const button = document.createElement("button");
     button.type = "button";
     button.textContent = "remove";
@@ -124,6 +126,7 @@ function renderJournal(records) {
       "?" + new URLSearchParams(r.query).toString() : ""), "journal-path");
     cell(row, r.status, r.status >= 500 ? "status-5xx" : r.status >= 400 ? "status-4xx" : "");
     cell(row, r.duration_ms);
+    cell(row, r.fault || "", r.fault ? "status-5xx" : "");
     cell(row, r.workspace);
     cell(row, r.body === null ? "" : JSON.stringify(r.body), "body");
   }
@@ -182,6 +185,16 @@ function setup() {
     if (status !== null) rule.status = status;
     if (times !== null) rule.times = times;
     if (delay !== null) rule.delay_ms = delay;
+    const connection = $("fault-connection").value;
+    if (connection) {
+      rule.connection = connection;
+      // reset, empty and garbage send no answer: a status would be refused.
+      if (["reset", "empty", "garbage"].includes(connection)) delete rule.status;
+      if (connection === "drip") {
+        const drip = numberOrNull("fault-drip");
+        if (drip !== null) rule.drip_ms = drip;
+      }
+    }
     act(() => call("POST", "faults", rule));
   });
   setInterval(() => { if ($("auto").checked) refresh(); }, 2000);
