@@ -272,6 +272,7 @@ class Runner:
                 # filed now, and no run.
                 self._drain("preflight")
                 why = [f.message for f in self.result.findings if f.phase == "preflight"]
+                why.sort(key=lambda message: "did not read whole" not in message)
                 raise KitError(
                     (why[-1] if why else "listing credentials answered 200 without a JSON object")
                     + "; cannot run"
