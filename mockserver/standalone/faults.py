@@ -71,6 +71,16 @@ from flask import Flask, g, request
 
 from ..errors import ApiError, ErrorDetail, InvalidRequest, require_object
 from ..httpio import is_api_path, unversioned
+from .wire import (
+    CONNECTION_FAULTS,
+    DEFAULT_DRIP_CHUNKS,
+    DEFAULT_DRIP_MS,
+    FAULT_KEY,
+    NO_ANSWER,
+    READ_TIMEOUT_KEY,
+    WireFault,
+    WireFaults,
+)
 
 METHODS: Final = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 MAX_DELAY_MS: Final = 60_000
@@ -114,37 +124,6 @@ _FIELDS: Final = frozenset(
         "drip_chunks",
     }
 )
-CONNECTION_FAULTS: Final = ("reset", "empty", "truncated", "garbage", "drip")
-NO_ANSWER: Final = frozenset({"reset", "empty", "garbage"})
-"""Connection faults that drop the request before the app answers it."""
-DEFAULT_DRIP_MS: Final = 1000
-DEFAULT_DRIP_CHUNKS: Final = 10
-
-FAULT_KEY: Final = "planasonix.fault"
-"""WSGI environ key: the `WireFault` this request's client is to meet."""
-READ_TIMEOUT_KEY: Final = "planasonix.read_timeout"
-"""WSGI environ key: the client's read timeout in seconds (in-process transports set it)."""
-
-
-@dataclass(frozen=True)
-class WireFault:
-    """What the client of one request meets instead of a plain answer.
-
-    `kind`: a connection fault (`CONNECTION_FAULTS`) or `timeout` (the client
-    stops waiting `timeout` seconds into a fault's delay). A `drip` with
-    `timeout` set is one whose pause between pieces is longer than the client
-    waits: it times out after the first pause.
-    """
-
-    kind: str
-    drip_ms: int = 0
-    drip_chunks: int = 1
-    timeout: float | None = None
-
-    @property
-    def pause(self) -> float:
-        """Seconds between two pieces of a drip (one before each piece)."""
-        return self.drip_ms / 1000 / max(self.drip_chunks, 1)
 
 
 _CODE_RE: Final = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
@@ -475,6 +454,4 @@ def install_lookup(app: Flask, find_book: Callable[[], FaultBook | None]) -> Non
 
     app.before_request(inject_faults)
     # The connection faults' half on a real socket (a no-op elsewhere).
-    from .wire import WireFaults
-
     app.wsgi_app = WireFaults(app.wsgi_app)  # type: ignore[method-assign]

@@ -29,15 +29,47 @@ import socket
 import struct
 import time
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final, NoReturn, Protocol
 
 from waitress.channel import ClientDisconnected
 from waitress.task import WSGITask
 
-from .faults import FAULT_KEY, WireFault
-
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
+
+CONNECTION_FAULTS: Final = ("reset", "empty", "truncated", "garbage", "drip")
+NO_ANSWER: Final = frozenset({"reset", "empty", "garbage"})
+"""Connection faults that drop the request before the app answers it."""
+DEFAULT_DRIP_MS: Final = 1000
+DEFAULT_DRIP_CHUNKS: Final = 10
+
+FAULT_KEY: Final = "planasonix.fault"
+"""WSGI environ key: the `WireFault` this request's client is to meet."""
+READ_TIMEOUT_KEY: Final = "planasonix.read_timeout"
+"""WSGI environ key: the client's read timeout in seconds (in-process transports set it)."""
+
+
+@dataclass(frozen=True)
+class WireFault:
+    """What the client of one request meets instead of a plain answer.
+
+    `kind`: a connection fault (`CONNECTION_FAULTS`) or `timeout` (the client
+    stops waiting `timeout` seconds into a fault's delay). A `drip` with
+    `timeout` set is one whose pause between pieces is longer than the client
+    waits: it times out after the first pause.
+    """
+
+    kind: str
+    drip_ms: int = 0
+    drip_chunks: int = 1
+    timeout: float | None = None
+
+    @property
+    def pause(self) -> float:
+        """Seconds between two pieces of a drip (one before each piece)."""
+        return self.drip_ms / 1000 / max(self.drip_chunks, 1)
+
 
 RAW_KEY: Final = "planasonix.raw_connection"
 """WSGI environ key: the request's `RawConnection`, set by a server that can break it."""

@@ -28,7 +28,7 @@ import http.client
 import io
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit
 
 import requests
@@ -37,13 +37,26 @@ from urllib3.exceptions import ProtocolError, ReadTimeoutError
 from urllib3.response import HTTPResponse
 from urllib3.util import Timeout
 
-from ..standalone.faults import NO_ANSWER, WireFault
-from ..standalone.wire import garbage, pieces
+from ..standalone.wire import NO_ANSWER, WireFault, garbage, pieces
 
 if TYPE_CHECKING:
     import httpx
+    from requests.structures import CaseInsensitiveDict
 
-    from .transports import WSGIResult
+
+class Answer(Protocol):
+    """What the app answered (`transports.WSGIResult`), before the client meets the fault."""
+
+    @property
+    def status(self) -> int: ...
+    @property
+    def reason(self) -> str: ...
+    @property
+    def headers(self) -> list[tuple[str, str]]: ...
+    @property
+    def body(self) -> bytes: ...
+
+    def header_dict(self) -> CaseInsensitiveDict[str]: ...
 
 
 # --- the client's read timeout -------------------------------------------------------------------
@@ -157,7 +170,7 @@ def requests_failure(
 
 
 def requests_response(
-    request: requests.PreparedRequest, result: WSGIResult, fault: WireFault
+    request: requests.PreparedRequest, result: Answer, fault: WireFault
 ) -> requests.Response:
     """A `requests.Response` whose body is delivered as `fault` says (truncated, drip)."""
     raw = HTTPResponse(
@@ -267,7 +280,7 @@ def _wire_stream_class() -> type[_WireStream]:
 
 
 def httpx_response(
-    request: httpx.Request, result: WSGIResult, fault: WireFault | None
+    request: httpx.Request, result: Answer, fault: WireFault | None
 ) -> httpx.Response:
     """The httpx response for `result`; its stream misbehaves for `truncated` and `drip`.
 

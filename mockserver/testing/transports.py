@@ -20,7 +20,7 @@ from requests.adapters import BaseAdapter
 from requests.structures import CaseInsensitiveDict
 from requests.utils import get_encoding_from_headers
 
-from ..standalone.faults import FAULT_KEY, READ_TIMEOUT_KEY, WireFault
+from ..standalone.wire import FAULT_KEY, READ_TIMEOUT_KEY, WireFault
 from . import client_faults
 
 if TYPE_CHECKING:

@@ -46,7 +46,7 @@ def test_the_state_the_dashboard_reads_has_metadata_only() -> None:
 
 
 def test_the_dashboard_offers_and_shows_every_connection_fault() -> None:
-    from mockserver.standalone.faults import CONNECTION_FAULTS
+    from mockserver.standalone.wire import CONNECTION_FAULTS
 
     client = make_app().test_client()
     html = client.get("/_mock/").text
