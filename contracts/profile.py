@@ -32,8 +32,10 @@ DOCUMENTED_FIELDS = frozenset(
     {"id", "name", "type", "status", "created_at", "updated_at", "created_by", "config"}
     | {"deleted_at"}
 )
-# Keys of a profile document that describe it rather than set anything.
-NOTES = ("description", "undetermined")
+# Keys of a profile document that describe it rather than set anything the fake does:
+# "expectations" declares which of the kit's expectations (rules the published page
+# does not state) the deployment holds itself to, so the kit holds it to them too.
+NOTES = ("description", "undetermined", "expectations")
 
 
 class ProfileError(PlanasonixError, ValueError):
@@ -66,8 +68,10 @@ class Profile:
     status_filter: str = "supported"
     error_body: str = "envelope"
     extra_fields: tuple[str, ...] = ()
+    update_replaces_config: bool = False
     description: str = field(default="", compare=False)
     undetermined: tuple[str, ...] = field(default=(), compare=False)
+    expectations: tuple[str, ...] = field(default=(), compare=False)
 
     def to_json(self, *, full: bool = True, notes: bool = True) -> dict[str, JSON]:
         """The document; with ``full=False`` only the settings that differ from the
@@ -82,6 +86,8 @@ class Profile:
                 doc[name] = list(value) if isinstance(value, tuple) else value
         if self.undetermined and notes:
             doc["undetermined"] = list(self.undetermined)
+        if self.expectations and notes:
+            doc["expectations"] = list(self.expectations)
         return doc
 
     def differences(self, other: Profile) -> dict[str, tuple[JSON, JSON]]:

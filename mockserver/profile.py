@@ -57,6 +57,11 @@ class Policy:
     def deleted_names_reserved(self) -> bool:
         return self.profile.deleted_names == "reserved"
 
+    @property
+    def update_replaces_config(self) -> bool:
+        """A PUT with config replaces the stored config whole, instead of merging it."""
+        return self.profile.update_replaces_config
+
     def repeat_delete(self) -> None:
         """A delete of a deleted credential: nothing happens, or a 409."""
         if self.profile.delete_deleted == "conflict":

@@ -434,6 +434,8 @@ class CredentialStore:
                 raise ValidationFailed(details=[ErrorDetail("type", "cannot be changed")])
             name: str = changes.get("name", record.name)
             merged = contracts.merge_config(record.public, record.secrets.reveal())
+            if "config" in changes and self.policy.update_replaces_config:
+                merged = {}  # the profile's update_replaces_config: no merge
             patch: Mapping[str, Any] = changes.get("config") or {}
             _fail(object_errors(patch, contracts.config_fields(record.type), "config"))
             for key, value in patch.items():

@@ -58,6 +58,10 @@ ALTERNATIVES: dict[str, tuple[str, ...]] = {
     "deleted_at on get of a deleted one": ("present", "absent"),
     "deleted_at on list of a deleted one": ("present", "absent"),
     "validation failure status": ("400", "422"),
+    # A PUT whose config holds one new secret only: the other config fields stay
+    # (the page's rule), or, where the deployment documents it, the config is replaced
+    # whole (a refusal, for a config that then lacks a field it requires, is not held).
+    "update with part of the config": ("merged", "replaced"),
     "page size over the maximum": ("400", "clamped"),
 }
 

@@ -82,7 +82,6 @@ def test_names_and_pages_are_judged_by_type_only() -> None:
         ({"config": "none"}, "config"),
         ({"deleted_at": TS}, "deleted_at"),
         ({"name": 5}, "name"),
-        ({"config": {"port": "22"}}, "config.port"),
         ({"config": {"password": "x"}}, "config.password"),
     ],
 )
@@ -125,8 +124,9 @@ def test_the_view_is_derived_not_copied() -> None:
     assert set(views) == set(files)
     port = files["config-database.json"]["properties"]["port"]
     assert port["maximum"] == 65535
+    # The page gives config fields no types either: only the name is left.
     assert views["config-database.json"]["properties"]["port"] == {
-        k: v for k, v in port.items() if k not in ("minimum", "maximum")
+        k: v for k, v in port.items() if k not in ("minimum", "maximum", "type")
     }
     assert "pattern" in views["common.json"]["$defs"]["timestamp"]
     assert views["common.json"]["$defs"]["credential_id"]["pattern"] == "^cred_"
@@ -144,16 +144,12 @@ def test_whatever_the_fake_accepts_the_documented_view_accepts(body: dict[str, A
 
 @given(
     config=st.dictionaries(
-        st.sampled_from(["host", "port", "username", "engine", "ssl_mode", "warehouse"]),
-        st.one_of(st.text(max_size=3000), st.integers()),
+        st.sampled_from(["host", "port", "username", "engine", "ssl_mode", "ssh_tunnel"]),
+        st.one_of(st.text(max_size=3000), st.integers(), st.booleans(), st.none()),
     )
 )
-def test_a_documented_config_is_judged_by_types_only(config: dict[str, Any]) -> None:
-    errors = documented("credential", item("database", config))
-    # port is an integer, engine is an enum only (so anything goes), the rest strings
-    wrong_type = {
-        f"config.{k}"
-        for k, v in config.items()
-        if k != "engine" and (k == "port") != isinstance(v, int)
-    }
-    assert set(errors) == wrong_type
+def test_a_documented_config_is_not_judged_by_types(config: dict[str, Any]) -> None:
+    """The page gives no config types: a deployment may echo "5432" for 5432."""
+    assert documented("credential", item("database", config)) == []
+    leaked = {**config, "password": "x"}
+    assert documented("credential", item("database", leaked)) == ["config.password"]

@@ -102,6 +102,7 @@ def _exchange(method: str, path: str, status: int, **headers: str) -> Exchange:
         ("DELETE", "/api/credentials/cred_x/permanent", 409),
         ("PUT", "/api/credentials/cred_x", 422),
         ("GET", "/api/credentials/cred_x", 503),
+        ("GET", "/api/credentials/cred_x", 410),  # a deleted id hidden as gone
         ("GET", "/somewhere/else", 500),  # not a documented route: not judged
     ],
 )
@@ -116,7 +117,7 @@ def test_documented_statuses_pass(method: str, path: str, status: int) -> None:
         ("GET", "/api/credentials", 302, "a redirect to /login"),
         ("POST", "/api/credentials/cred_x/restore", 500, "a server error"),
         ("PUT", "/api/credentials/cred_x", 201, "not list"),
-        ("GET", "/v1/api/credentials/cred_x", 410, "not list"),
+        ("GET", "/v1/api/credentials/cred_x", 418, "not list"),
     ],
 )
 def test_undocumented_statuses_are_reported(method: str, path: str, status: int, why: str) -> None:

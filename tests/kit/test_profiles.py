@@ -53,6 +53,7 @@ PHASES: dict[str, set[str]] = {
     "status_filter": LISTINGS,
     "error_body": {"auth-isolation", "scopes", "status-codes"},
     "extra_fields": LIFECYCLE,
+    "update_replaces_config": LIFECYCLE,
 }
 # update_deleted=not_found is allowed only where GET hides deleted ones too.
 REQUIRES = {("update_deleted", "not_found"): ("get_deleted", "not_found")}

@@ -38,6 +38,8 @@ def test_the_fake_is_conformant() -> None:
     assert not result.leftovers
     assert result.choices["GET of a soft-deleted id"] == "200"
     assert result.choices["name of a soft-deleted credential"] == "reserved"
+    assert result.choices["update with part of the config"] == "merged"
+    assert result.expectations == [], "the fake meets every expectation"
 
 
 @pytest.mark.parametrize("name", sorted(BROKEN))
@@ -75,6 +77,7 @@ def test_the_kit_learns_each_alternative() -> None:
         "deleted_at on list of a deleted one": "present",
         "validation failure status": "422",
         "page size over the maximum": "clamped",
+        "update with part of the config": "replaced",
     }
 
 

@@ -12,11 +12,20 @@ from typing import Any
 
 from contracts.kit.checks.common import draw_one, secret_configs
 from contracts.kit.checks.paging import walk
+from contracts.kit.client import Client
 from contracts.kit.context import KitContext
-from contracts.kit.model import Model
-from contracts.kit.violations import ContractViolation
-from contracts.registry import CREDENTIAL_TYPES
+from contracts.kit.model import Cred, Model, shown_as_sent
+from contracts.kit.rules import page
+from contracts.kit.rules.sources import from_page
+from contracts.kit.violations import LIFECYCLE, ContractViolation
+from contracts.registry import CREDENTIAL_TYPES, secret_paths
 from contracts.strategies import config_patches
+
+OMITTED_UNCHANGED = from_page(
+    page.UPDATE,
+    "Omitted fields are left unchanged unless the API documentation for your deployment "
+    "states otherwise.",
+)
 
 JSON = Any
 
@@ -57,6 +66,8 @@ def _walk_type(ctx: KitContext, type_: str, index: int) -> None:
     body: dict[str, JSON] = {"name": f"{name}-renamed", "config": cred.config_update(patch)}
     model.on_update(cred, body, client.update(first, body))
     model.on_get(cred, client.get(first))
+    _partial_update(ctx, model, cred, client)
+    model.on_get(cred, client.get(first))
     model.on_delete(cred, client.delete(first))
     model.on_get(cred, client.get(first))
     listing()
@@ -95,3 +106,41 @@ def _walk_type(ctx: KitContext, type_: str, index: int) -> None:
     listing()
     for leftover in model.live():
         client.remove(leftover.id)
+
+
+def _partial_update(ctx: KitContext, model: Model, cred: Cred, client: Client) -> None:
+    """A PUT whose config holds one new secret and nothing else: every other config field
+    is omitted, so it must stay as it was (the page: "Omitted fields are left unchanged"),
+    unless the deployment's profile says ``update_replaces_config``. Without a profile the
+    deployment's answer is learned and held.
+    """
+    paths = [p for p in secret_paths(cred.type) if len(p) == 1 and p[0] in cred.sent_config]
+    if not paths or not cred.config:
+        return  # no secret to send alone, or no shown field that could stay
+    patch = {paths[0][0]: ctx.factory.fresh()}
+    reply = client.update(cred.id, {"config": patch})
+    replaces = ctx.settings.update_replaces_config
+    view = reply.data if reply.ok and isinstance(reply.data, dict) else None
+    if view is None or not isinstance(view.get("config"), dict):
+        # Refused (a deployment that replaces the config may find required fields
+        # missing), or nothing shown to tell merged from replaced: nothing to judge.
+        return
+    shown = view["config"]
+    kept = not shown_as_sent(cred.config, shown) and all(k in shown for k in cred.config)
+    answer = "merged" if kept else "replaced"
+    if replaces is None:
+        model.choices.hold("update with part of the config", answer, reply.exchange)
+    elif kept == replaces:
+        said = "replaces it whole" if replaces else "merges it, leaving omitted fields"
+        raise ContractViolation(
+            LIFECYCLE,
+            f"a PUT with one new secret in config and nothing else: the config was {answer}, "
+            f"but the deployment's profile says a PUT with config {said}",
+            reply.exchange,
+            source=OMITTED_UNCHANGED,
+        )
+    cred.sent_config = {**cred.sent_config, **patch} if answer == "merged" else dict(patch)
+    cred.config = dict(shown)
+    updated = view.get("updated_at")
+    if isinstance(updated, str):
+        cred.updated_at = updated

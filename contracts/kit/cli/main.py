@@ -77,6 +77,23 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--max-requests", type=_positive, default=None, help="request budget")
     run.add_argument("--read-only", action="store_true", help="only list and read")
     run.add_argument(
+        "--strict",
+        action="store_true",
+        help="fail on expectations too (rules the published page does not state: the legacy "
+        "key header, the shape of error bodies, ...); without it they are only reported",
+    )
+    run.add_argument(
+        "--profile",
+        metavar="FILE",
+        help="the deployment's profile: its 'expectations' are held as rules, and "
+        "'update_replaces_config' says how a PUT treats config",
+    )
+    run.add_argument(
+        "--list-checks",
+        action="store_true",
+        help="list every check with the sources of its rules, and every expectation; then exit",
+    )
+    run.add_argument(
         "--check",
         action="append",
         choices=sorted(CHECKS),
@@ -106,6 +123,23 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.list_checks:
+        from contracts.kit.rules.sources import describe_checks
+
+        print(describe_checks())
+        return EXIT_OK
+    declared: frozenset[str] = frozenset()
+    replaces: bool | None = None
+    if args.profile:
+        from contracts.profile import ProfileError, load_profile
+
+        try:
+            profile = load_profile(args.profile)
+        except ProfileError as exc:
+            print(f"planasonix-contract: {exc}", file=sys.stderr)
+            return EXIT_ERROR
+        declared = frozenset(profile.expectations)
+        replaces = profile.update_replaces_config
     target: Any = nullcontext(args.base_url)
     api_key, second = args.api_key, args.second_api_key
     reader = args.read_only_api_key
@@ -135,6 +169,9 @@ def run(args: argparse.Namespace) -> int:
         step_count=args.steps,
         seed=args.seed,
         read_only=args.read_only,
+        strict=args.strict,
+        declared=declared,
+        update_replaces_config=replaces,
     )
     with sigterm_raises(Interrupted), target as base_url:
         ctx = KitContext.build(
