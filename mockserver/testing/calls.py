@@ -56,6 +56,8 @@ def describe(record: JournalRecord) -> str:
     """One call as a line: `POST /api/credentials?x=1 -> 201 {"name": ..., "config": ...}`."""
     query = "&".join(f"{k}={v}" for k, v in record.query.items())
     line = f"{record.method} {record.path}{'?' + query if query else ''} -> {record.status}"
+    if record.fault is not None:
+        line += f" [client met: {record.fault}]"
     if record.body is not None:
         line += " " + json.dumps(record.body, sort_keys=True)
     return line

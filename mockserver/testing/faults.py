@@ -7,6 +7,8 @@ only gives them a Python face:
     fake.faults.add(status=503, times=1)                 # the next API call: 503
     fake.faults.add(path="/api/credentials", method="POST", status=429, retry_after=2)
     fake.faults.add(delay_ms=300, times=1)               # slow, then normal
+    fake.faults.add(connection="reset", times=1)         # the connection is reset
+    fake.faults.add(connection="drip", drip_ms=200)      # the body arrives slowly
 
 As over HTTP, `path` defaults to `/api/**` (every API call, under `/api` and
 `/v1/api`), so the common case is one line.
@@ -54,7 +56,10 @@ class Faults:
 
         Fields: `status` (400-599), `times` (default: until cleared),
         `delay_ms` (0-60000), `method` (default `*`), `path` (default
-        `/api/**`), `code`, `message`, `retry_after` (for 429). Returns the
+        `/api/**`), `code`, `message`, `retry_after` (for 429), `connection`
+        (`reset`, `empty`, `truncated`, `garbage`, `drip`; see
+        `mockserver.standalone.faults`), `drip_ms` (1-60000, default 1000)
+        and `drip_chunks` (1-1000, default 10) for a drip. Returns the
         rule as `GET /_mock/faults` shows it (`id`, `hits`, `remaining`, ...).
         FaultRuleError, naming the fields, when the rule is invalid.
         """

@@ -385,7 +385,12 @@ def planasonix_server(
 
 @pytest.fixture
 def planasonix_intercept(request: pytest.FixtureRequest) -> Iterator[InterceptedFake]:
-    """A fresh fake answering `requests` and httpx calls to https://api.planasonix.com (+ hosts)."""
+    """A fresh fake answering `requests` and httpx calls to https://api.planasonix.com (+ hosts).
+
+    Fails closed: any other call to those hosts (httpx without respx, urllib3
+    used directly, aiohttp, a socket) raises `NotInterceptedError` naming the
+    extra to install or the fixture to use, and never reaches the network.
+    """
     from .intercept import InterceptedFake
 
     settings = _settings(request)

@@ -227,3 +227,21 @@ def test_a_drip_slower_than_the_timeout_times_out_in_the_body(client: str) -> No
                 via_httpx(fake, 0.05)
         assert time.monotonic() - started < 1.4
         assert fake.journal.records()[0].fault == "timeout"
+
+
+def test_verify_failure_says_which_call_met_a_fault() -> None:
+    with PlanasonixFake(faults=[{"connection": "empty", "times": 1}]) as fake:
+        with pytest.raises(requests.exceptions.ConnectionError):
+            fake.session.get(PATH)
+        with pytest.raises(
+            AssertionError, match=r"GET /api/credentials -> 502 \[client met: empty\]"
+        ):
+            fake.verify(status=200)
+
+
+def test_a_streamed_truncated_body_fails_when_read() -> None:
+    with PlanasonixFake(faults=[{"connection": "truncated"}]) as fake:
+        answer = fake.session.get(PATH, stream=True)  # the headers arrived whole
+        assert answer.status_code == 200
+        with pytest.raises(requests.exceptions.ChunkedEncodingError):
+            answer.content  # noqa: B018  # reading is what fails
