@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import socket
 import sys
+import types
 import urllib.request
 from collections.abc import Iterator
 from typing import Any
@@ -115,3 +116,25 @@ def test_the_guards_are_gone_after_stop(no_respx: None) -> None:
 def test_host_matcher(name: object, expected: bool) -> None:
     matches = host_matcher(["https://api.planasonix.com", "*.acme.example:8443"])
     assert matches(name) is expected
+
+
+def test_aiohttp_is_refused_by_host(monkeypatch: pytest.MonkeyPatch, attempts: list[Any]) -> None:
+    # aiohttp is not a dependency: a stand-in with its request entry point
+    # (`ClientSession._request`) shows what the guard does to the real one.
+    reached: list[str] = []
+
+    class ClientSession:
+        async def _request(self, method: str, url: Any, **kwargs: Any) -> str:
+            reached.append(str(url))
+            return "answered"
+
+    module = types.ModuleType("aiohttp")
+    module.ClientSession = ClientSession  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "aiohttp", module)
+    with InterceptedFake():
+        session = ClientSession()
+        with pytest.raises(NotInterceptedError, match=r"aiohttp.*planasonix_server"):
+            asyncio.run(session._request("GET", URL))
+        assert asyncio.run(session._request("GET", "http://other.test/")) == "answered"
+    assert reached == ["http://other.test/"]
+    assert attempts == []
