@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import os
 import sys
-from pathlib import Path
 from typing import Any
 
+from contracts.kit.cli.limits import unwritable
 from contracts.kit.context import DEFAULT_SEED
 from contracts.kit.profiles.diff import run_diff, write_junit, write_report
 from contracts.kit.profiles.learn import run_learn
-from contracts.kit.report import EXIT_ERROR
+from contracts.kit.report import EXIT_ERROR, EXIT_OK, EXIT_VIOLATIONS, write_text_atomically
 from contracts.profile import ProfileError, dump_profile, load_profile
 
 
@@ -69,15 +69,27 @@ def add_learn_command(commands: Any) -> None:
         "learn",
         help="probe a deployment and write its choices as a profile for the fake",
         description="Exit codes: 0 learned, 1 the deployment broke a documented rule "
-        "(the profile is still written), 2 could not run.",
+        "(reported, and no profile is written: it would teach the fake the bug), "
+        "2 could not run (an --output that cannot be written is refused before any request).",
     )
     add_sequence_arguments(learn)
     learn.add_argument("--output", metavar="PROFILE.json", help="write here (default: stdout)")
 
 
 def learn_command(args: Any) -> int:
+    """Probe, then write the profile; see :func:`add_learn_command` for the exit codes.
+
+    A deployment that broke a documented rule (a secret echoed, a lifecycle
+    invariant broken) gets no profile at all, not even to stdout: the settings
+    read off its answers may be the bug itself, and a fake serving them would
+    pass the same bug in a client's tests. Expectations not met do not count.
+    """
     if not args.api_key:
         print("planasonix-contract: --api-key is required", file=sys.stderr)
+        return EXIT_ERROR
+    problem = unwritable(args.output, "--output")
+    if problem:  # before any request: the whole run would be lost at the end
+        print(f"planasonix-contract: {problem}", file=sys.stderr)
         return EXIT_ERROR
 
     def say(text: str) -> None:
@@ -94,19 +106,27 @@ def learn_command(args: Any) -> int:
     if result.error:
         say(f"could not run: {result.error}")
         return EXIT_ERROR
+    broken = [v for v in result.violations if getattr(v, "kind", "violation") != "expectation"]
     for violation in result.violations:
-        say(f"VIOLATION [{violation.check}] {violation.message}")
+        label = "VIOLATION" if violation in broken else "EXPECTATION"
+        say(f"{label} [{violation.check}] {violation.message}")
     if result.undetermined:
         say("could not determine (left at the fake's default): " + ", ".join(result.undetermined))
     if result.leftovers:
         say("could not remove: " + ", ".join(result.leftovers))
+    if broken:
+        say(
+            "no profile written: the deployment broke a documented rule, and a profile "
+            "learned from it would teach the fake the same bug"
+        )
+        return EXIT_VIOLATIONS
     text = dump_profile(result.profile())
     if args.output:
-        Path(args.output).write_text(text, encoding="utf-8")
+        write_text_atomically(args.output, text)
         say(f"wrote {args.output} ({result.requests} requests)")
     else:
         sys.stdout.write(text)
-    return result.exit_code
+    return EXIT_OK
 
 
 def add_verify_consumer_command(commands: Any) -> None:
