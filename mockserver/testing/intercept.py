@@ -13,9 +13,8 @@ requests' `timeout=` (which `responses` passes on as `request.req_kwargs`)
 and httpx's `request.extensions["timeout"]` reach the fake, so a fault delay
 longer than the read timeout raises the client's own timeout error after the
 timeout, and `reset`, `empty`, `garbage`, `truncated`, `drip` raise what each
-client raises for them. One difference: with `responses`, a truncated body
-fails when `send` reads it, also for `stream=True` (on a socket: when the
-caller reads the body).
+client raises for them, at the same moment (a cut or slow body while it is
+read, so with `stream=True` only when the caller reads it).
 """
 
 from __future__ import annotations

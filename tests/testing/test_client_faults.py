@@ -245,3 +245,11 @@ def test_a_streamed_truncated_body_fails_when_read() -> None:
         assert answer.status_code == 200
         with pytest.raises(requests.exceptions.ChunkedEncodingError):
             answer.content  # noqa: B018  # reading is what fails
+
+
+def test_an_intercepted_streamed_truncated_body_fails_when_read() -> None:
+    with InterceptedFake(faults=[{"connection": "truncated"}]) as fake:
+        answer = requests.get(fake.url + PATH, headers=fake.auth_headers, stream=True)
+        assert answer.status_code == 200
+        with pytest.raises(requests.exceptions.ChunkedEncodingError):
+            answer.content  # noqa: B018  # reading is what fails
