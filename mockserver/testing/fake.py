@@ -175,6 +175,12 @@ class PlanasonixFake:
 
     `faults` holds fault rules (`POST /_mock/faults`'s language, see
     `mockserver.testing.faults`); `faults=[{...}]` adds some at the start.
+    Through `session` and the httpx helpers they behave as on a socket: a
+    delay longer than the client's read timeout raises the client's timeout
+    error after the timeout (the call itself still goes through, marked
+    `fault: "timeout"` in the journal), and a connection fault (`reset`,
+    `empty`, `truncated`, `garbage`, `drip`) raises what that client raises
+    for it (`mockserver.testing.client_faults`).
     `calls(...)` and `verify(...)` filter and count the journal.
 
     `profile` (a `contracts.profile.Profile`, its JSON document, or a path to
