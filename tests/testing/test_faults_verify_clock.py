@@ -299,4 +299,3 @@ def test_intercept_lets_other_httpx_hosts_through() -> None:
         answer = httpx.get(server.url + "/api/credentials", headers=behind.auth_headers)
         assert answer.status_code == 200
         assert (len(behind.journal), len(intercepted.journal)) == (1, 0)
-
