@@ -11,7 +11,7 @@ import secrets
 import sys
 from collections.abc import Callable, Sequence
 from contextlib import nullcontext
-from typing import Any
+from typing import Any, NoReturn
 
 from contracts.kit.cli.cleanup import is_kit_prefix
 from contracts.kit.cli.limits import add_limit_arguments, unwritable
@@ -48,8 +48,16 @@ def _positive(text: str) -> int:
     return value
 
 
+class OneLineErrors(argparse.ArgumentParser):
+    """Usage errors as one line (``planasonix-contract run: --timeout: ...``) and exit 2,
+    like every other start error of the kit; ``--help`` shows the usage."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_ERROR, f"{self.prog}: {message} (see --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineErrors(
         prog="planasonix-contract",
         description="Check that a Planasonix Credentials API deployment honours the contract.",
         epilog="exit codes: 0 conformant, 1 violations found, 2 could not run",
