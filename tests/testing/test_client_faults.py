@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+import types
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -18,7 +19,7 @@ import httpx
 import pytest
 import requests
 
-from mockserver.testing import InterceptedFake, LiveServer, PlanasonixFake
+from mockserver.testing import InterceptedFake, LiveServer, PlanasonixFake, client_faults
 
 KINDS = ["reset", "empty", "truncated", "garbage", "drip"]
 EXPECTED: dict[str, tuple[type[Exception], type[Exception]]] = {
@@ -171,11 +172,17 @@ def test_a_delay_over_the_client_timeout_raises_its_timeout_after_the_timeout(
     fake = make_fake(where, server, faults=[{"delay_ms": 3000, "times": 1}])
     try:
         expected = requests.exceptions.ReadTimeout if client == "requests" else httpx.ReadTimeout
-        started = time.monotonic()
+        slept: list[float] = []
+        sleep = fake.faults.book.sleep
+
+        def recorded(seconds: float) -> None:
+            slept.append(seconds)
+            sleep(seconds)
+
+        fake.faults.book.sleep = recorded
         with pytest.raises(expected):
             call(fake, 0.1)
-        # After the timeout, not after the 3 s delay (a generous margin for a busy machine).
-        assert time.monotonic() - started < 2.5
+        assert slept == [0.1]  # the client's timeout, never the 3 s delay
         [record] = fake.journal.records()
         assert record.fault == "timeout"
         # The rule is spent: the retry a client makes is answered.
@@ -214,10 +221,14 @@ def test_a_delay_within_the_timeout_is_answered() -> None:
 
 
 @pytest.mark.parametrize("client", ["requests", "httpx"])
-def test_a_drip_slower_than_the_timeout_times_out_in_the_body(client: str) -> None:
+def test_a_drip_slower_than_the_timeout_times_out_in_the_body(
+    client: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     drip = {"connection": "drip", "drip_ms": 3000, "drip_chunks": 2}
     with PlanasonixFake(faults=[drip]) as fake:
-        started = time.monotonic()
+        slept: list[float] = []
+        clock = types.SimpleNamespace(sleep=slept.append, monotonic=time.monotonic)
+        monkeypatch.setattr(client_faults, "time", clock)
         if client == "requests":
             # What requests raises when the body read times out (see client_faults).
             with pytest.raises(requests.exceptions.ConnectionError):
@@ -225,7 +236,7 @@ def test_a_drip_slower_than_the_timeout_times_out_in_the_body(client: str) -> No
         else:
             with pytest.raises(httpx.ReadTimeout):
                 via_httpx(fake, 0.05)
-        assert time.monotonic() - started < 1.4
+        assert slept == [0.05]  # the client's timeout, never the 1.5 s pause
         assert fake.journal.records()[0].fault == "timeout"
 
 
