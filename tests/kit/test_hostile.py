@@ -176,3 +176,19 @@ def test_a_hostile_answer_mid_run_is_a_finding_never_a_pass(
         assert "VIOLATIONS FOUND" in out
     failures = [f.get("message", "") for f in ET.parse(_outputs(tmp_path)[1]).iter("failure")]
     assert any(REASON[kind] in message for message in failures)
+
+
+@pytest.mark.parametrize("kind", ["deep", "bomb"])
+@pytest.mark.parametrize("command", ["learn", "diff"])
+def test_learn_and_diff_refuse_an_unreadable_listing_with_the_reason(
+    command: str, kind: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    output = tmp_path / "profile.json"
+    extra = ["--output", str(output)] if command == "learn" else []
+    with served(Hostile(fake_app(), kind, when=lists_only)) as url:
+        argv = [command, "--base-url", url, "--api-key", KEY_A, "--max-body", "1MiB", *extra]
+        code = bounded(lambda: main(argv))
+    out, err = capsys.readouterr()
+    assert code == 2
+    assert REASON[kind] in out + err and "cannot run" in out + err
+    assert not output.exists()

@@ -6,7 +6,7 @@ import os
 import sys
 from typing import Any
 
-from contracts.kit.cli.limits import unwritable
+from contracts.kit.cli.limits import add_limit_arguments, unwritable
 from contracts.kit.context import DEFAULT_SEED
 from contracts.kit.profiles.diff import run_diff, write_junit, write_report
 from contracts.kit.profiles.learn import run_learn
@@ -33,7 +33,7 @@ def add_sequence_arguments(parser: Any) -> None:
     parser.add_argument("--api-key", default=os.environ.get("PLANASONIX_API_KEY"), help="API key")
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="sequence seed (replayable)")
     parser.add_argument("--max-requests", type=int, default=None, help="request budget")
-    parser.add_argument("--timeout", type=float, default=30.0, help="seconds per request")
+    add_limit_arguments(parser)  # --timeout, --max-body
 
 
 def diff_command(args: Any) -> int:
@@ -53,6 +53,7 @@ def diff_command(args: Any) -> int:
         seed=args.seed,
         max_requests=args.max_requests,
         timeout=args.timeout,
+        max_body=args.max_body,
     )
     print(result.text())
     if args.report:
@@ -102,6 +103,7 @@ def learn_command(args: Any) -> int:
         max_requests=args.max_requests,
         timeout=args.timeout,
         progress=say,
+        max_body=args.max_body,
     )
     if result.error:
         say(f"could not run: {result.error}")

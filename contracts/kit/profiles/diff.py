@@ -47,6 +47,7 @@ from contracts.kit.violations import (
     ContractViolation,
     KitError,
 )
+from contracts.kit.wire.limits import DEFAULT_MAX_BODY
 from contracts.profile import DOCUMENTED_FIELDS, Profile
 from contracts.registry import CREDENTIAL_TYPES, config_fields
 from contracts.strategies import config_patches
@@ -749,6 +750,11 @@ def preflight(client: Client) -> None:
         raise KitError(f"the API key was rejected ({reply.status}); check --api-key")
     if reply.status != 200:
         raise KitError(f"listing credentials answered {reply.status}; cannot run")
+    if not isinstance(reply.body, dict):
+        # An answer over --max-body or --timeout, nested too deep, or not JSON at all.
+        unread = [v.message for v in client.soft_violations if v.exchange is reply.exchange]
+        why = unread[0] if unread else "listing credentials answered 200 without a JSON object"
+        raise KitError(f"{why}; cannot run")
 
 
 def run_diff(
@@ -760,10 +766,13 @@ def run_diff(
     seed: int = DEFAULT_SEED,
     max_requests: int | None = None,
     timeout: float = 30.0,
+    max_body: int = DEFAULT_MAX_BODY,
 ) -> DiffResult:
     """Run the sequence for ``seed`` on the deployment and the fake; see the module docstring."""
     started = time.monotonic()
-    ctx = KitContext.build(base_url, api_key, max_requests=max_requests, timeout=timeout)
+    ctx = KitContext.build(
+        base_url, api_key, max_requests=max_requests, timeout=timeout, max_body=max_body
+    )
     result = DiffResult(
         base_url=ctx.client.base_url, prefix=ctx.prefix, seed=seed, profile=profile_name
     )

@@ -32,6 +32,7 @@ from contracts.kit.profiles.diff import (
 )
 from contracts.kit.report import EXIT_ERROR, EXIT_OK, EXIT_VIOLATIONS
 from contracts.kit.violations import ContractViolation, KitError
+from contracts.kit.wire.limits import DEFAULT_MAX_BODY
 from contracts.profile import DOCUMENTED_FIELDS, Profile, setting_names
 from contracts.registry import CREDENTIAL_TYPES, config_fields
 
@@ -205,10 +206,13 @@ def run_learn(
     max_requests: int | None = None,
     timeout: float = 30.0,
     progress: Callable[[str], None] | None = None,
+    max_body: int = DEFAULT_MAX_BODY,
 ) -> LearnResult:
     """Probe the deployment at ``base_url``; see the module docstring."""
     started = time.monotonic()
-    ctx = KitContext.build(base_url, api_key, max_requests=max_requests, timeout=timeout)
+    ctx = KitContext.build(
+        base_url, api_key, max_requests=max_requests, timeout=timeout, max_body=max_body
+    )
     result = LearnResult(base_url=ctx.client.base_url, prefix=ctx.prefix, seed=seed)
     observer = Observer(result.settings)
     side = Side(DEPLOYMENT, ctx, model=Model(ctx.choices, prefix=ctx.prefix))
