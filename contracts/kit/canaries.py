@@ -1,37 +1,34 @@
 """Canary secrets and the detector that finds them in responses.
 
-Every secret the kit sends is a canary: a fresh, high-entropy ASCII string
-that nothing but a leak can put into a response. The detector looks for each
-canary raw, JSON-escaped, URL-encoded, base64, base64url and hex encoded, and
-for any fragment of :data:`FRAGMENT` or more characters of any of those forms.
+Every secret the kit sends is a canary: a fresh, high-entropy string that
+nothing but a leak can put into a response. The detector looks for each
+canary raw, JSON-escaped, URL-encoded, base64, base64url and hex encoded.
+
+Any fragment of 6 or more characters is a leak. "Whole or in part" (the
+published page's rule for secrets, and the invariant "no secret in any
+response") includes a hint that shows a secret's first or last few
+characters (``****x~a1B2``), so the detector reports any :data:`EDGE`-long
+window of a canary's raw, JSON-escaped or URL-encoded form found anywhere in
+a response. Encoded forms (hex, base64) are matched from :data:`FRAGMENT`
+characters on: their windows are drawn from a small alphabet that ordinary
+tokens use too.
+
+Why a 6-character window cannot match by chance: a canary is 10 groups of 4
+letters and digits joined by :data:`MARK` (``~``), so every 6-character
+window of it holds a ``~``, a character the kit sends nowhere else and that
+ids, timestamps, cursors, base64 and hex never hold. Only a response that
+holds a ``~`` is probed for windows, and only around each ``~``. The first
+two and the last two groups (:data:`SHARED_EDGE` letters and digits each) are
+shared by every canary of a run; the 6 groups between are unique to each. A
+canary holds 24 unique random letters and digits (143 bits): no response can
+hold one, or a 12-character fragment of one, by chance. The factory also
+refuses to hand out a canary one of whose windows occurs in a text it was
+told the kit sends in the clear (keys, name prefixes: :meth:`CanaryFactory.reserve`).
 
 Scanning is linear in the size of the haystack: every fragment of every
 encoding is indexed once, and the haystack is probed at a stride of
 :data:`PROBE` characters with shorter probes that any long enough match must
 contain; only probe hits are checked against the full fragments.
-
-Short edges. "Whole or in part" (the published page's rule for secrets) includes a hint that shows a
-secret's first or last few characters (``****a1B2c3``). The detector also
-reports any alphanumeric token of a response (a maximal run of
-``[A-Za-z0-9]``) of :data:`EDGE` to ``FRAGMENT - 1`` characters that equals
-the start or the end of a canary. A 6-character token can equal a random
-6-character string by chance (62**-6, about 1.8e-11), and a run holds
-thousands of canaries, so canaries are built to keep that chance small: each
-is ``head + core + tail``, where ``head`` and ``tail`` (:data:`SHARED_EDGE`
-= 8 characters each) are random per run and shared by all its canaries and
-``core`` (24 characters) is unique to each. A token of 6 to 8 characters can
-then only match the run's one head or one tail; a token of 9 to 11
-characters matches one canary's edge. For a run that scans R tokens of 6-11
-characters and holds N canaries, the chance of any false match is at most::
-
-    R * (2 * (62**-6 + 62**-7 + 62**-8) + 2 * N * (62**-9 + 62**-10 + 62**-11))
-      ~= R * (3.6e-11 + N * 1.5e-16)
-
-For a large default run (R = 10**6 tokens, N = 10**4 canaries) that is below
-4e-5, and for a run against the fake (R ~ 10**5) below 4e-6; tokens of real
-responses (words, ids, timestamps) are far from uniform, which only lowers it.
-Canaries stay 40 characters of which 24 random (143 bits): no response can
-hold one, or a 12-character fragment of one, by chance.
 """
 
 from __future__ import annotations
@@ -55,14 +52,17 @@ FRAGMENT = 12
 """The shortest fragment of an encoded canary that counts as a leak."""
 PROBE = FRAGMENT // 2
 EDGE = 6
-"""The shortest start or end of a canary that counts as a leak when it stands alone."""
+"""The shortest fragment of a canary's raw, JSON or URL form that counts as a leak."""
 SHARED_EDGE = 8
-"""Characters at each end of a canary shared by every canary of a run (see above)."""
+"""Letters and digits at each end of a canary shared by every canary of a run."""
+MARK = "~"
+"""In every window of a canary (see above); URL-encoded by some encoders as %7E."""
+GROUP = 4
 _ALPHABET = string.ascii_letters + string.digits
 CORE_LENGTH = 24
-CANARY_LENGTH = CORE_LENGTH + 2 * SHARED_EDGE
-_TOKEN = re.compile(f"[A-Za-z0-9]{{{EDGE},{FRAGMENT - 1}}}")
-_ALNUM = frozenset(_ALPHABET)
+CANARY_LENGTH = (CORE_LENGTH + 2 * SHARED_EDGE) // GROUP * (GROUP + 1) - 1
+_MARKS = re.compile(r"~|%7[Ee]")
+_WINDOW_FORMS = ("raw", "json-escaped", "url-encoded")
 
 
 @dataclass(frozen=True)
@@ -84,7 +84,11 @@ def _encodings(canary: str) -> dict[str, set[str]]:
     forms: dict[str, set[str]] = {
         "raw": {canary},
         "json-escaped": {json.dumps(canary)[1:-1]},
-        "url-encoded": {urllib.parse.quote(canary, safe=""), urllib.parse.quote_plus(canary)},
+        "url-encoded": {
+            urllib.parse.quote(canary, safe=""),
+            urllib.parse.quote_plus(canary),
+            urllib.parse.quote(canary, safe="").replace(MARK, "%7E"),
+        },
         "hex": {raw.hex(), raw.hex().upper()},
     }
     b64: set[str] = set()
@@ -124,7 +128,7 @@ class CanaryDetector:
         self._known: set[str] = set()
         self._fragments: dict[str, tuple[int, str]] = {}
         self._probes: set[str] = set()
-        self._edges: dict[str, tuple[int, str]] = {}
+        self._windows: dict[str, tuple[int, str]] = {}
         self._lock = threading.Lock()
 
     @property
@@ -134,9 +138,10 @@ class CanaryDetector:
     def add(self, canary: str, edges: bool = False) -> str:
         """Register ``canary`` (idempotent) and return it.
 
-        With ``edges``, its starts and ends of :data:`EDGE` or more characters
-        count as leaks when they stand alone (only for canaries built as the
-        module docstring says: a plain string's edges could be ordinary words).
+        With ``edges``, every :data:`EDGE`-long window of its raw, JSON and URL
+        forms counts as a leak (only for canaries built as the module docstring
+        says, with a :data:`MARK` in every window: a plain string's windows
+        could be ordinary words).
         """
         if len(canary) < FRAGMENT:
             raise ValueError(f"a canary needs at least {FRAGMENT} characters")
@@ -154,9 +159,13 @@ class CanaryDetector:
                         for offset in range(FRAGMENT - PROBE + 1):
                             self._probes.add(fragment[offset : offset + PROBE])
             if edges:
-                for size in range(EDGE, FRAGMENT):
-                    _register(self._edges, canary[:size], index, f"as its first {size} characters")
-                    _register(self._edges, canary[-size:], index, f"as its last {size} characters")
+                for encoding, forms in _encodings(canary).items():
+                    if encoding not in _WINDOW_FORMS:
+                        continue
+                    for form in forms:
+                        for start in range(len(form) - EDGE + 1):
+                            label = f"{encoding}, as a fragment of {EDGE}+ characters"
+                            _register(self._windows, form[start : start + EDGE], index, label)
         return canary
 
     def scan(self, haystack: str | bytes, where: str = "body") -> list[Leak]:
@@ -166,17 +175,15 @@ class CanaryDetector:
         if not self._fragments or len(haystack) < EDGE:
             return []
         found: dict[tuple[int, str], Leak] = {}
-        if self._edges:
-            for match in _TOKEN.finditer(haystack):
-                start, end = match.span()
-                # Only a whole token: a run of letters and digits, not part of a longer one.
-                if (start > 0 and haystack[start - 1] in _ALNUM) or (
-                    end < len(haystack) and haystack[end] in _ALNUM
-                ):
-                    continue
-                hit = self._edges.get(match.group())
-                if hit is not None and hit not in found:
-                    found[hit] = Leak(where, hit[1], hit[0])
+        if self._windows:
+            windows = self._windows
+            # Every window of a marked canary holds a mark: probe around each one only.
+            for match in _MARKS.finditer(haystack):
+                first = max(0, match.start() - EDGE + 1)
+                for start in range(first, match.end()):
+                    hit = windows.get(haystack[start : start + EDGE])
+                    if hit is not None and hit not in found:
+                        found[hit] = Leak(where, hit[1], hit[0])
         probes, fragments = self._probes, self._fragments
         end = len(haystack) - PROBE + 1
         # Any FRAGMENT-long match covers an aligned PROBE-long window: probe only those.
@@ -188,10 +195,18 @@ class CanaryDetector:
                 if hit is not None and hit not in found:
                     found[hit] = Leak(where, hit[1], hit[0])
         leaks = list(found.values())
+        whole = {leak.canary_index for leak in leaks if "fragment of" not in leak.encoding}
+        # A longer match of a canary already names it: its short windows are no news.
+        leaks = [
+            leak
+            for leak in leaks
+            if "fragment of" not in leak.encoding or leak.canary_index not in whole
+        ]
         if any(leak.canary_index != SHARED for leak in leaks):
             # The run's shared head or tail inside a leak already named: no news.
             leaks = [leak for leak in leaks if leak.canary_index != SHARED]
-        return leaks
+        # One report per canary: two encodings that share a piece name one leak.
+        return list({leak.canary_index: leak for leak in reversed(leaks)}.values())[::-1]
 
     def scan_headers(self, headers: Mapping[str, str] | Iterable[tuple[str, str]]) -> list[Leak]:
         items = headers.items() if isinstance(headers, Mapping) else headers
@@ -221,9 +236,19 @@ class CanaryFactory:
         self._key = key if key is not None else os.urandom(32)
         self._counter = 0
         self._lock = threading.Lock()
+        self._reserved: set[str] = set()
         # The run's shared head and tail (see the module docstring).
         edges = self._chars(b"edges", 2 * SHARED_EDGE)
         self._head, self._tail = edges[:SHARED_EDGE], edges[SHARED_EDGE:]
+
+    def reserve(self, *texts: str) -> None:
+        """Texts the kit sends in the clear (keys, name prefixes, config values): no
+        canary handed out from now on has a window that occurs in one of them."""
+        for text in texts:
+            self._reserved.update(text[i : i + EDGE] for i in range(len(text) - EDGE + 1))
+
+    def _clashes(self, canary: str) -> bool:
+        return any(canary[i : i + EDGE] in self._reserved for i in range(len(canary) - EDGE + 1))
 
     def _chars(self, message: bytes, count: int) -> str:
         digest = hmac.new(self._key, message, hashlib.sha512).digest()
@@ -235,8 +260,15 @@ class CanaryFactory:
         return "".join(chars)
 
     def derive(self, number: int) -> str:
-        core = self._chars(str(number).encode(), CORE_LENGTH)
-        return self.detector.add(self._head + core + self._tail, edges=True)
+        """The canary of ``number``: the same for the same number in one run."""
+        for attempt in range(1000):
+            salt = f"{number}" if attempt == 0 else f"{number}/{attempt}"
+            core = self._chars(salt.encode(), CORE_LENGTH)
+            plain = self._head + core + self._tail
+            canary = MARK.join(plain[i : i + GROUP] for i in range(0, len(plain), GROUP))
+            if not self._clashes(canary):
+                return self.detector.add(canary, edges=True)
+        raise RuntimeError("every canary drawn clashes with a reserved text")
 
     def fresh(self) -> str:
         """A canary never handed out by :meth:`fresh` before in this run."""

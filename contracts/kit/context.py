@@ -132,11 +132,14 @@ class KitContext:
             client.raise_violations = False
             return client
 
+        ctx_prefix = prefix or run_prefix()
+        # What the kit sends in the clear: no canary window may occur in it.
+        factory.reserve(*keys, ctx_prefix)
         ctx = cls(
             client=make(api_key, "primary"),
             second=make(second_api_key, "second") if second_api_key else None,
             reader=make(read_only_api_key, "read-only") if read_only_api_key else None,
-            prefix=prefix or run_prefix(),
+            prefix=ctx_prefix,
             factory=factory,
             recorder=recorder,
             budget=budget,

@@ -66,10 +66,13 @@ def status_problem(exchange: Exchange) -> str | None:
     return f"{op} answered {status} ({why}); {allowed}"
 
 
-# Where the page shows what a route answers: a server error there, a redirect, or an
-# empty 204 breaks it. Elsewhere an unlisted status breaks only an expectation.
+# Every route's section of the page shows what it answers: a server error, a redirect
+# or an empty 204 is none of that. Any other status the page does not list (it lists
+# none) breaks only an expectation.
 _ROUTE_SOURCES: dict[str, Source] = {
     "list": from_page(page.LIST, "Returns credential records your key can access."),
+    "create": from_page(page.CREATE, '"status": "active",'),
+    "update": from_page(page.UPDATE, "Send the fields you want to change."),
     "get": from_page(page.GET, "Path parameter `id` is the credential identifier"),
     "delete": from_page(page.DELETE, '"status": "deleted",'),
     "restore": from_page(page.RESTORE, '"status": "active",'),
@@ -86,6 +89,6 @@ def status_source(exchange: Exchange) -> Source:
         return _REDIRECT_SOURCE
     if status == 204 and op in _ROUTE_SOURCES:
         return _ROUTE_SOURCES[op]
-    if status >= 500 and op in ("list", "get"):
-        return _ROUTE_SOURCES[op]
+    if status >= 500 and op in _ROUTE_SOURCES:
+        return _ROUTE_SOURCES[op]  # a server error is none of the answers the page shows
     return expectation("status_codes")

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from werkzeug.wrappers import Request, Response
 
-from contracts.kit.canaries import FRAGMENT, CanaryDetector, CanaryFactory
+from contracts.kit.canaries import EDGE, FRAGMENT, CanaryDetector, CanaryFactory
 from contracts.kit.cli.cleanup import is_kit_prefix
 from contracts.kit.cli.runner import Runner
 from contracts.kit.client import Budget, Client, CreatedIds, Recorder
@@ -53,7 +53,8 @@ def test_a_canary_is_found_in_every_encoding(factory: CanaryFactory, encode: Any
 
 def test_short_fragments_and_ordinary_text_are_not_leaks(factory: CanaryFactory) -> None:
     canary = factory.fresh()
-    assert factory.detector.scan(canary[3 : 3 + FRAGMENT - 1]) == []  # not an edge
+    assert factory.detector.scan(canary[3 : 3 + EDGE - 1]) == []  # under 6 characters
+    assert factory.detector.scan(canary[3 : 3 + EDGE])  # 6 are a leak
     text = json.dumps([{"id": f"cred_{i:016d}", "name": f"n{i}"} for i in range(500)])
     assert factory.detector.scan(text) == []
 
@@ -267,7 +268,8 @@ def test_what_a_phase_raises_after_a_signal_is_the_interruption(raised: Exceptio
         ("2030-01-01T00:00:00Z", "2030-01-01T00:00:01Z", False),
         (["read"], ["read", "write"], False),
         (5432, 5433, False),
-        ("5432", 5432, False),
+        ("5432", 5432, True),  # the page gives config fields no types
+        (5432, "5433", False),
     ],
 )
 def test_a_setting_written_back_in_another_spelling_is_the_same_setting(

@@ -222,7 +222,8 @@ def _invalid_requests(
     node = body["config"]
     for part in path[:-1]:
         node = node[part]
-    node[path[-1]] = (long_canary * (17000 // len(long_canary) + 1))[:17000]
+    # Whole canaries only: a cut one would show its unmasked remainder in the record.
+    node[path[-1]] = long_canary * (17000 // len(long_canary) + 1)
     refused_or_taken(ctx, client.create(body), "create with an over-long secret")
     # An unknown type.
     body = secret_body(f"{prefix}invalid-4")

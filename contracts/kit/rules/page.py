@@ -36,6 +36,7 @@ SENTENCES: dict[str, tuple[str, ...]] = {
         "Human-readable label unique within the workspace",
         "One of `aws`, `azure`, `gcp`, `database`, `api_key`, `oauth`, `password`",
         "Type-specific settings; secret fields are stored encrypted server-side",
+        '"status": "active",',
     ),
     GET: ("Path parameter `id` is the credential identifier",),
     UPDATE: (
