@@ -190,3 +190,22 @@ def test_the_mask_changes_nothing_without_a_piece_of_a_key(text: str) -> None:
 
 def test_a_short_key_is_masked_whole() -> None:
     assert KeyMask(["k3y"]).mask("a k3y and K3Y") == "a *** and ***"
+
+
+@pytest.mark.parametrize("command", ["learn", "diff"])
+def test_learn_and_diff_outputs_show_no_piece_of_the_key(
+    echoing: str, command: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    files = {"learn": ["--output"], "diff": ["--report", "--junitxml"]}[command]
+    paths = [tmp_path / f"out{i}" for i in range(len(files))]
+    argv = [command, "--base-url", echoing, "--api-key", PRIMARY]
+    for flag, path in zip(files, paths, strict=True):
+        argv += [flag, str(path)]
+    code = main(argv)
+    out, err = capsys.readouterr()
+    assert code in (0, 1), err
+    for text, where in ((out, "stdout"), (err, "stderr")):
+        _assert_no_piece(text, where)
+    for path in paths:
+        if path.exists():  # learn writes no profile of a deployment that broke a rule
+            _assert_no_piece(path.read_text(), str(path.name))

@@ -11,6 +11,7 @@ from contracts.kit.context import DEFAULT_SEED
 from contracts.kit.profiles.diff import run_diff, write_junit, write_report
 from contracts.kit.profiles.learn import run_learn
 from contracts.kit.report import EXIT_ERROR, EXIT_OK, EXIT_VIOLATIONS, write_text_atomically
+from contracts.kit.wire.keymask import KeyMask
 from contracts.profile import ProfileError, dump_profile, load_profile
 
 
@@ -93,8 +94,11 @@ def learn_command(args: Any) -> int:
         print(f"planasonix-contract: {problem}", file=sys.stderr)
         return EXIT_ERROR
 
+    keys = KeyMask([args.api_key])
+
     def say(text: str) -> None:
-        print(f"planasonix-contract learn: {text}", file=sys.stderr)
+        # A message may quote an answer: no piece of the key shows, whatever it echoed.
+        print(keys.mask(f"planasonix-contract learn: {text}"), file=sys.stderr)
 
     result = run_learn(
         args.base_url,
