@@ -152,3 +152,19 @@ def test_max_body_takes_sizes_with_units() -> None:
 
     assert byte_size("4MiB") == byte_size("4m") == 4 * 1024 * 1024
     assert byte_size("512KiB") == 512 * 1024 and byte_size("2048") == 2048
+
+
+def test_probes_a_phase_could_not_run_are_a_skipped_case_and_found_checks_are_named(
+    url: str,
+) -> None:
+    def partly(ctx: KitContext) -> None:
+        _lists(ctx, 1)
+        ctx.skipped("the legacy header under /v1/api", "the deployment does not take it")
+        ctx.report(ContractViolation(NAMES, "a leak seen by an auth probe"))
+
+    result, text = _run(url, [(AUTH_ISOLATION, partly)])
+    cases = {c.name: c for c in junit_cases(result)}
+    left = cases[f"{AUTH_ISOLATION} (probes not run)"]
+    assert left.skipped is not None and "the legacy header under /v1/api" in left.skipped
+    # The terminal line names the checks whose rules the phase saw broken.
+    assert "failed (1 requests, " in text and "1 violation(s) [names]" in text

@@ -513,8 +513,15 @@ class Runner:
             if self.ctx.not_run:
                 result.not_run.extend(f"{name}: {probe}" for probe in self.ctx.not_run)
                 self.ctx.not_run.clear()
-            if self.ctx.notes and not outcome.note:
-                outcome.note = "; ".join(dict.fromkeys(self.ctx.notes))
+            found = [f for f in result.findings if f.phase == name]
+            if found:
+                # Which checks' rules this phase saw broken (a leak in an auth probe, say).
+                checks = ", ".join(sorted({f.check for f in found}))
+                tally = f"{len(found)} violation(s) [{checks}]"
+                outcome.note = f"{tally}; {outcome.note}" if outcome.note else tally
+            if self.ctx.notes:
+                said = "; ".join(dict.fromkeys(self.ctx.notes))
+                outcome.note = f"{outcome.note}; {said}" if outcome.note else said
             outcome.requests = self.ctx.budget.used - before
             outcome.seconds = time.monotonic() - started
             result.phases.append(outcome)
@@ -765,7 +772,7 @@ def junit_cases(result: RunResult) -> list[Case]:
                     f"{phase.note or 'its remaining probes did not run'}"
                 )
             elif findings:
-                continue
+                rest.name = ""  # ran every probe: its findings are the whole story
         elif check in phase_checks:
             rest.skipped = "not part of this run (--check, --read-only)"
         elif stopped:
@@ -774,8 +781,21 @@ def junit_cases(result: RunResult) -> list[Case]:
                 + (f": {result.error}" if result.error else "")
             )
         elif findings:
-            continue
-        cases.append(rest)
+            rest.name = ""
+        if rest.name:
+            cases.append(rest)
+        left_out = [
+            line.partition(": ")[2] for line in result.not_run if line.startswith(f"{check}: ")
+        ]
+        if left_out:
+            # Probes that did not apply or could not run: said, and never counted as passed.
+            cases.append(
+                Case(
+                    name=f"{check} (probes not run)",
+                    classname="contract",
+                    skipped="; ".join(left_out),
+                )
+            )
     if result.error:
         cases.append(Case(name="run", classname="contract", error=f"could not run: {result.error}"))
     return cases
