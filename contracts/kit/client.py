@@ -23,6 +23,7 @@ import requests
 
 from contracts.kit.canaries import CanaryDetector
 from contracts.kit.exchange import Exchange, Reply
+from contracts.kit.rules.sources import NO_SECRET, ROUTE_SOURCES
 from contracts.kit.violations import (
     RESPONSE_SCHEMA,
     SECRET_NON_ECHO,
@@ -535,7 +536,10 @@ class Client:
             what = "no JSON body" if not reply.text.strip() else "a body that is not JSON"
             return [
                 ContractViolation(
-                    RESPONSE_SCHEMA, f"{op} answered {reply.status} with {what}", reply.exchange
+                    RESPONSE_SCHEMA,
+                    f"{op} answered {reply.status} with {what}",
+                    reply.exchange,
+                    source=ROUTE_SOURCES.get(op),
                 )
             ]
         # Judged by what the docs state only: the fake's own limits (lengths, ranges,
@@ -544,12 +548,16 @@ class Client:
         errors = validate_response(kind, reply.body, documented=True)
         if not errors:
             return timestamp_problems(op, reply)
+        secret = any("secret" in e.message for e in errors)
         return [
             ContractViolation(
                 RESPONSE_SCHEMA,
                 f"{op} answered {reply.status} with a body that is not a valid {kind}: "
                 + "; ".join(str(e) for e in errors[:5]),
                 reply.exchange,
+                # A secret field shown breaks the first promise; any other shape, the
+                # route's section of the page.
+                source=NO_SECRET if secret else ROUTE_SOURCES.get(op),
             )
         ]
 

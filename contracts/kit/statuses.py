@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 from contracts.kit.client import operation_of
 from contracts.kit.exchange import Exchange
 from contracts.kit.rules import page
-from contracts.kit.rules.sources import Source, expectation, from_page
+from contracts.kit.rules.sources import ROUTE_SOURCES, Source, expectation, from_page
 
 # The error table (docs: behaviour, Errors): every status the docs give a meaning to
 # (any route may refuse a request).
@@ -69,15 +69,7 @@ def status_problem(exchange: Exchange) -> str | None:
 # Every route's section of the page shows what it answers: a server error, a redirect
 # or an empty 204 is none of that. Any other status the page does not list (it lists
 # none) breaks only an expectation.
-_ROUTE_SOURCES: dict[str, Source] = {
-    "list": from_page(page.LIST, "Returns credential records your key can access."),
-    "create": from_page(page.CREATE, '"status": "active",'),
-    "update": from_page(page.UPDATE, "Send the fields you want to change."),
-    "get": from_page(page.GET, "Path parameter `id` is the credential identifier"),
-    "delete": from_page(page.DELETE, '"status": "deleted",'),
-    "restore": from_page(page.RESTORE, '"status": "active",'),
-    "purge": from_page(page.PURGE, '"purged": true'),
-}
+_ROUTE_SOURCES = ROUTE_SOURCES
 _REDIRECT_SOURCE = from_page(page.INTRO, "Authenticate every request with your API key:")
 
 

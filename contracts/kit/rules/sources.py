@@ -131,6 +131,19 @@ def expectation(name: str) -> Source:
     return EXPECTATIONS[name]
 
 
+# Each route's section of the page, by what it shows the route answers: the source of
+# a rule on that route's answer (its shape, a server error instead of it).
+ROUTE_SOURCES: dict[str, Source] = {
+    "list": from_page(page.LIST, "Returns credential records your key can access."),
+    "create": from_page(page.CREATE, '"status": "active",'),
+    "get": from_page(page.GET, "Path parameter `id` is the credential identifier"),
+    "update": from_page(page.UPDATE, "Send the fields you want to change."),
+    "delete": from_page(page.DELETE, '"status": "deleted",'),
+    "restore": from_page(page.RESTORE, '"status": "active",'),
+    "purge": from_page(page.PURGE, '"purged": true'),
+}
+
+
 # --- the checks --------------------------------------------------------------------------------
 
 
