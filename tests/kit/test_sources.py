@@ -318,3 +318,46 @@ def test_a_put_that_replaces_config_fails_where_the_profile_says_it_merges() -> 
     assert declared.exit_code == EXIT_OK, _describe(declared)
     merging = run_kit(fake_app(), only={"lifecycle"}, max_examples=1, update_replaces_config=True)
     assert merging.exit_code == EXIT_VIOLATIONS, _describe(merging)
+
+
+class FastApiStyle(Middleware):
+    """Valid by the page, in another framework's habits: 422 with pydantic's ``detail``
+    list for a refused body, ``{"detail": "Not Found"}`` for other errors, an edge
+    proxy's HTML page for a 401, timestamps with microseconds and ``+00:00``, config
+    numbers stored and echoed as text, and ``username`` never shown in a config."""
+
+    def after(self, request: Request, body: JSON, response: Response) -> Response:
+        status = response.status_code
+        if status == 401:
+            html = "<html><body><h1>401 Authorization Required</h1></body></html>"
+            return Response(html, 401, mimetype="text/html")
+        if status == 400:
+            detail = [{"loc": ["body"], "msg": "value is not valid", "type": "value_error"}]
+            return Response(json.dumps({"detail": detail}), 422, mimetype="application/json")
+        if status >= 400:
+            body = json.dumps({"detail": "Not Found"})
+            return Response(body, status, mimetype="application/json")
+        data = self.json_of(response)
+        inner = data.get("data") if isinstance(data, dict) else None
+        for item in inner if isinstance(inner, list) else [inner]:
+            if not isinstance(item, dict):
+                continue
+            for name in ("created_at", "updated_at", "deleted_at"):
+                if isinstance(item.get(name), str):
+                    item[name] = item[name].replace("Z", ".000000+00:00")
+            config = item.get("config")
+            if isinstance(config, dict):
+                config.pop("username", None)
+                for key, value in list(config.items()):
+                    if isinstance(value, int) and not isinstance(value, bool):
+                        config[key] = str(value)
+        return self.with_json(response, data) if inner is not None else response
+
+
+@pytest.mark.parametrize(
+    "deployment", [ProblemDocuments, FastApiStyle, OnlyUnderV1], ids=lambda c: c.__name__
+)
+def test_valid_deployments_in_other_styles_pass_every_phase(deployment: type[Middleware]) -> None:
+    result = run_kit(deployment(fake_app()), max_examples=2)
+    assert result.exit_code == EXIT_OK, _describe(result)
+    assert all(f.kind == "expectation" for f in result.expectations)
