@@ -434,6 +434,7 @@ class Client:
         # What schemathesis and the checks read through reply.raw: the bounded bytes.
         response._content = read.content
         response._content_consumed = True  # type: ignore[attr-defined]
+        response.close()  # read to its end (or given up on): the connection goes back
         text = read.content.decode("utf-8", "replace")
         parsed, refused = parse_json(text)
         body = _ABSENT if parsed is NOT_JSON or refused else parsed
