@@ -8,6 +8,15 @@ apart; it fails the run only with ``--strict`` or when the profile declares
 it): :mod:`contracts.kit.rules.sources` says which. Whatever happens (a
 violation, an error, Ctrl-C, SIGTERM turned into :class:`Interrupted`), what
 the run created is purged at the end.
+
+The verdict comes from one place, :meth:`Runner._finish`: exit 0 (CONFORMANT)
+only when every phase of the run ran all its probes and nothing was found;
+1 for violations; 2 (COULD NOT RUN) for anything that is not a finding (an
+exception of any kind, in a phase, the client or the report itself; the
+budget spent; a phase that stopped early with nothing to show for it). The
+JSON report, the JUnit file and the terminal are all written from the same
+:class:`RunResult`, masked with the run's keys and canaries first
+(:meth:`Runner._mask_result`), so they cannot disagree or show a key.
 """
 
 from __future__ import annotations
