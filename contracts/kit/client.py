@@ -379,6 +379,10 @@ class Client:
                     allow_redirects=False,
                     stream=True,
                 )
+            except requests.Timeout:
+                raise KitError(
+                    f"no answer from {self.base_url} within {self.timeout:g}s (--timeout)"
+                ) from None
             except requests.RequestException as exc:
                 raise KitError(f"could not reach {self.base_url}: {type(exc).__name__}") from None
             exchange.elapsed = time.monotonic() - started

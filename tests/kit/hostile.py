@@ -9,7 +9,8 @@ only the first one it picks) and passes the others through:
   milliseconds (it stops when the client goes away);
 - ``bomb``: a gzip body of :data:`BOMB_SIZE` zeros, a few dozen KB on the wire;
 - ``huge``: a plain body announced and sent as :data:`HUGE_SIZE` bytes (it
-  stops when the client goes away).
+  stops when the client goes away);
+- ``silent``: no answer at all for :data:`SILENCE` seconds.
 
 Each is bounded on the server side too: the endless and huge bodies end when
 the client hangs up, and nothing is held but one chunk.
@@ -32,6 +33,7 @@ DEPTH = 100_000
 BOMB_SIZE = 64 * 1024 * 1024
 HUGE_SIZE = 200 * 1024 * 1024
 CHUNK = 64 * 1024
+SILENCE = 10.0
 KINDS = ("deep", "endless", "bomb", "huge")
 WsgiApp = Callable[..., Any]
 
@@ -63,7 +65,7 @@ class Hostile:
         when: Callable[[dict[str, Any]], bool] = lambda environ: True,
         once: bool = False,
     ) -> None:
-        assert kind in KINDS, kind
+        assert kind in (*KINDS, "silent"), kind
         self.app, self.kind, self.when, self.once = app, kind, when, once
         self.served = 0
 
@@ -76,6 +78,10 @@ class Hostile:
             body = b"[" * DEPTH + b"]" * DEPTH
             start_response("200 OK", [json_type, ("Content-Length", str(len(body)))])
             return [body]
+        if self.kind == "silent":
+            time.sleep(SILENCE)
+            start_response("200 OK", [json_type])
+            return [b"{}"]
         if self.kind == "endless":
             start_response("200 OK", [json_type])  # no length: chunked
             return _endless()

@@ -192,3 +192,15 @@ def test_learn_and_diff_refuse_an_unreadable_listing_with_the_reason(
     assert code == 2
     assert REASON[kind] in out + err and "cannot run" in out + err
     assert not output.exists()
+
+
+def test_a_deployment_that_never_answers_is_could_not_run_with_why(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with served(Hostile(fake_app(), "silent", when=lists_only)) as url:
+        code = bounded(lambda: _run(url, tmp_path))
+    out = capsys.readouterr().out
+    report = json.loads(_outputs(tmp_path)[0].read_text())
+    assert code == 2 and report["conformant"] is False
+    assert "no answer from" in report["error"] and "within 1s (--timeout)" in report["error"]
+    assert "COULD NOT RUN: no answer from" in out
