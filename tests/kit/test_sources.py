@@ -361,3 +361,33 @@ def test_valid_deployments_in_other_styles_pass_every_phase(deployment: type[Mid
     result = run_kit(deployment(fake_app()), max_examples=2)
     assert result.exit_code == EXIT_OK, _describe(result)
     assert all(f.kind == "expectation" for f in result.expectations)
+
+
+def test_every_phase_is_a_registered_check() -> None:
+    from contracts.kit.checks import default_phases
+
+    assert {name for name, _ in default_phases(read_only=False)} <= set(CHECKS)
+
+
+class NoKeyForbiddenAndCrossRead(Middleware):
+    """Two bugs in one phase: a request without a key answered 403 (the first probe of
+    the auth phase), and another workspace's credential readable by id (probes later)."""
+
+    def before(self, request: Request, body: JSON, environ: dict[str, Any]) -> Response | None:
+        if "HTTP_AUTHORIZATION" not in environ and "HTTP_X_PLANASONIX_API_KEY" not in environ:
+            return _problem(403, "Forbidden")
+        p = parts(request)
+        if request.method == "GET" and len(p) == 1:
+            for key in KEYS:
+                found = self.inner.get(request.path, headers={"Authorization": f"Bearer {key}"})
+                if found.status_code == 200:
+                    return Response(found.get_data(), 200, mimetype="application/json")
+        return None
+
+
+def test_a_finding_on_the_first_probe_does_not_hide_one_three_probes_later() -> None:
+    result = run_kit(NoKeyForbiddenAndCrossRead(fake_app()), only={"auth-isolation"})
+    assert result.exit_code == EXIT_VIOLATIONS, _describe(result)
+    messages = [f.message for f in result.findings]
+    assert any("without a key" in m and "403" in m for m in messages), messages
+    assert any("another workspace" in m for m in messages), messages

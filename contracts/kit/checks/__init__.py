@@ -1,8 +1,10 @@
 """The checks ``planasonix-contract run`` makes, one module per check, and their registry.
 
 :func:`default_phases` is the registry: the runner runs it, in order; the
-report and ``--list-checks`` name the same checks
-(:data:`contracts.kit.violations.CHECKS`). Helpers several checks share
+report and ``--list-checks`` name the same checks, with the sources of their
+rules (:mod:`contracts.kit.rules.sources`). Which path prefixes and key
+headers the deployment serves is found first (:mod:`contracts.kit.checks.prefixes`).
+Helpers several checks share
 (building valid bodies, holding an answer to the statuses allowed) live in
 :mod:`contracts.kit.checks.common`; list walking in :mod:`contracts.kit.checks.paging`.
 """
