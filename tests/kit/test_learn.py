@@ -52,6 +52,7 @@ def test_learning_the_independent_server_finds_every_alternative() -> None:
         "page_size_max": 25,
         "page_size_over_max": "clamp",
         "type_filter": "ignored",
+        "update_replaces_config": True,
     }
 
 

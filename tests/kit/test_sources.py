@@ -369,13 +369,15 @@ def test_every_phase_is_a_registered_check() -> None:
     assert {name for name, _ in default_phases(read_only=False)} <= set(CHECKS)
 
 
-class NoKeyForbiddenAndCrossRead(Middleware):
-    """Two bugs in one phase: a request without a key answered 403 (the first probe of
-    the auth phase), and another workspace's credential readable by id (probes later)."""
+class NoKeyServedAndCrossRead(Middleware):
+    """Two bugs in one phase: a list without a key served (an empty page: the first
+    probe of the auth phase), and another workspace's credential readable by id
+    (probes later)."""
 
     def before(self, request: Request, body: JSON, environ: dict[str, Any]) -> Response | None:
         if "HTTP_AUTHORIZATION" not in environ and "HTTP_X_PLANASONIX_API_KEY" not in environ:
-            return _problem(403, "Forbidden")
+            empty = {"data": [], "meta": {"page": {"limit": 50, "cursor": None}}}
+            return Response(json.dumps(empty), 200, mimetype="application/json")
         p = parts(request)
         if request.method == "GET" and len(p) == 1:
             for key in KEYS:
@@ -386,8 +388,25 @@ class NoKeyForbiddenAndCrossRead(Middleware):
 
 
 def test_a_finding_on_the_first_probe_does_not_hide_one_three_probes_later() -> None:
-    result = run_kit(NoKeyForbiddenAndCrossRead(fake_app()), only={"auth-isolation"})
+    result = run_kit(NoKeyServedAndCrossRead(fake_app()), only={"auth-isolation"})
     assert result.exit_code == EXIT_VIOLATIONS, _describe(result)
     messages = [f.message for f in result.findings]
-    assert any("without a key" in m and "403" in m for m in messages), messages
+    assert any("without a key" in m and "was served" in m for m in messages), messages
     assert any("another workspace" in m for m in messages), messages
+
+
+class NoKeyForbidden(Middleware):
+    """Valid by the page: a request without a key is refused, with 403 rather than 401."""
+
+    def before(self, request: Request, body: JSON, environ: dict[str, Any]) -> Response | None:
+        if "HTTP_AUTHORIZATION" not in environ and "HTTP_X_PLANASONIX_API_KEY" not in environ:
+            return _problem(403, "Forbidden")
+        return None
+
+
+def test_a_refusal_without_a_key_other_than_401_is_an_expectation() -> None:
+    result = run_kit(NoKeyForbidden(fake_app()), only={"auth-isolation"}, max_examples=1)
+    assert result.exit_code == EXIT_OK, _describe(result)
+    assert any(f.source and f.source.name == "auth_401" for f in result.expectations)
+    strict = run_kit(NoKeyForbidden(fake_app()), only={"auth-isolation"}, strict=True)
+    assert strict.exit_code == EXIT_VIOLATIONS

@@ -40,7 +40,16 @@ from contracts.kit.checks.prefixes import probe_legacy_header
 from contracts.kit.client import Client
 from contracts.kit.context import KitContext
 from contracts.kit.exchange import Exchange, Reply
-from contracts.kit.violations import AUTH_ISOLATION, SCOPES, ContractViolation, KitError, NotRun
+from contracts.kit.rules import page
+from contracts.kit.rules.sources import from_page
+from contracts.kit.violations import (
+    AUTH_ISOLATION,
+    SCOPES,
+    ContractViolation,
+    KitError,
+    NotRun,
+    expected,
+)
 
 JSON = Any
 
@@ -95,12 +104,12 @@ def check_auth_everywhere(ctx: KitContext) -> None:
     for way in ways(ctx):
         client = client_for(ctx, ctx.client, way)
         reply = client.list({"limit": 1}, key=None)
-        check_status(ctx, AUTH_ISOLATION, reply, {401}, f"list under {way} without a key")
+        refused_without_key(ctx, reply, f"list under {way} without a key")
         reply = client.list({"limit": 1}, key=unknown)
-        check_status(ctx, AUTH_ISOLATION, reply, {401}, f"list under {way} with an unknown key")
+        refused_without_key(ctx, reply, f"list under {way} with an unknown key")
         for what, near in near_misses:
             reply = client.list({"limit": 1}, key=near)
-            check_status(ctx, AUTH_ISOLATION, reply, {401}, f"list under {way} with the key {what}")
+            refused_without_key(ctx, reply, f"list under {way} with the key {what}")
         reply = client.list({"limit": 1})
         check_status(ctx, AUTH_ISOLATION, reply, {200}, f"list under {way} with the valid key")
     if ctx.settings.read_only:
@@ -111,6 +120,35 @@ def check_auth_everywhere(ctx: KitContext) -> None:
     for way in ways(ctx):
         with probing(ctx, f"isolation probes under {way}"):
             _isolation_under(ctx, way, prefix, unknown)
+
+
+UNAUTHENTICATED = from_page(page.INTRO, "Authenticate every request with your API key:")
+
+
+def refused_without_key(ctx: KitContext, reply: Reply, what: str) -> bool:
+    """A request without a valid key is refused (the page: "Authenticate every request
+    with your API key"); that the refusal is a 401 is an expectation. True when 401."""
+    if reply.ok or 300 <= reply.status < 400:
+        ctx.report(
+            ContractViolation(
+                AUTH_ISOLATION,
+                f"{what}: answered {reply.status}, a request without a valid key was served",
+                reply.exchange,
+                source=UNAUTHENTICATED,
+            )
+        )
+        return False
+    if reply.status != 401:
+        ctx.report(
+            expected(
+                "auth_401",
+                AUTH_ISOLATION,
+                f"{what}: refused with {reply.status}, not 401",
+                reply.exchange,
+            )
+        )
+        return False
+    return True
 
 
 def _pair(ctx: KitContext, prefix: str, tag: str) -> tuple[str, str]:
@@ -164,7 +202,7 @@ def _isolation_under(ctx: KitContext, way: Way, prefix: str, unknown: str) -> No
     before = _snapshot(ctx, [active, deleted])
     for what, call in calls:
         reply = call(unknown)
-        check_status(ctx, AUTH_ISOLATION, reply, {401}, f"{what} under {way} with an unknown key")
+        refused_without_key(ctx, reply, f"{what} under {way} with an unknown key")
     other = ctx.second
     if other is not None and other.api_key:
         nobody = client.fabricate_id()
@@ -271,11 +309,11 @@ def check_auth_isolation(ctx: KitContext) -> None:
     ]
     for what, headers, key in probes:
         reply = client.request("GET", "/api/credentials", headers=headers, key=key)
-        check_status(ctx, AUTH_ISOLATION, reply, {401}, f"list with {what}")
+        refused_without_key(ctx, reply, f"list with {what}")
     if ctx.legacy_header is None:
         probe_legacy_header(ctx)  # an expectation: noted when refused, never failed
     missing = client.fabricate_id()
-    check_status(ctx, AUTH_ISOLATION, client.get(missing, key=None), {401}, "get without a key")
+    refused_without_key(ctx, client.get(missing, key=None), "get without a key")
     check_status(ctx, AUTH_ISOLATION, client.get(missing), {404, 410}, "get of an unknown id")
     if ctx.settings.read_only:
         return
@@ -294,8 +332,8 @@ def check_auth_isolation(ctx: KitContext) -> None:
 
     calls = calls_on(mine)
     for what, call in calls:
-        check_status(ctx, AUTH_ISOLATION, call(None), {401}, f"{what} without a key")
-        check_status(ctx, AUTH_ISOLATION, call(fake_key), {401}, f"{what} with an unknown key")
+        refused_without_key(ctx, call(None), f"{what} without a key")
+        refused_without_key(ctx, call(fake_key), f"{what} with an unknown key")
     before = client.get(mine)
     expect(AUTH_ISOLATION, before, {200}, "get of an own credential")
     if ctx.second is None:

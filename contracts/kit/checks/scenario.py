@@ -147,3 +147,19 @@ def _partial_update(ctx: KitContext, model: Model, cred: Cred, client: Client) -
     updated = view.get("updated_at")
     if isinstance(updated, str):
         cred.updated_at = updated
+
+
+def probe_config_update(ctx: KitContext) -> None:
+    """One password credential and a PUT with a new secret alone: what the deployment
+    does with the omitted config fields, learned into the run's choices (for ``learn``)."""
+    model = Model(ctx.choices, prefix=ctx.sub_prefix("u"))
+    body = {
+        "name": f"{model.prefix}config",
+        "type": "password",
+        "config": {"username": "contract-kit", "password": ctx.factory.fresh()},
+    }
+    new_id = model.on_create(body, ctx.client.create(body))
+    if new_id is None:
+        return
+    _partial_update(ctx, model, model.creds[new_id], ctx.client)
+    ctx.client.remove(new_id)

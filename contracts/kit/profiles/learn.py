@@ -18,6 +18,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from contracts.kit.checks.paging import page_limit
+from contracts.kit.checks.scenario import probe_config_update
 from contracts.kit.client import Client
 from contracts.kit.context import DEFAULT_SEED, KitContext
 from contracts.kit.model import Model
@@ -60,6 +61,10 @@ FROM_CHOICES: dict[str, tuple[str, dict[str, JSON]]] = {
     ),
     "deleted_at on get": ("deleted_at_on_get", {"present": "present", "absent": "absent"}),
     "deleted_at on list": ("deleted_at_on_list", {"present": "present", "absent": "absent"}),
+    "update with part of the config": (
+        "update_replaces_config",
+        {"merged": False, "replaced": True},
+    ),
 }
 
 
@@ -223,6 +228,7 @@ def run_learn(
         Sequence(build_sequence(seed), [side], ctx.prefix).run(observer.on_step)
         ctx.client.raise_violations = True
         probe_page_size_max(ctx.client, result.settings)
+        probe_config_update(ctx)  # update_replaces_config, through the run's choices
     except ContractViolation as exc:
         observer.violations.append(exc)
     except KitError as exc:

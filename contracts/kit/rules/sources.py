@@ -85,6 +85,11 @@ EXPECTATIONS: dict[str, Source] = {
         ),
         Source(
             EXPECTATION,
+            "auth_401",
+            "a request with a missing, malformed, unknown or revoked key is refused with 401",
+        ),
+        Source(
+            EXPECTATION,
             "error_shape",
             "an error body is JSON carrying a machine-readable code and a human-readable "
             "message ({error: {code, message}} or {code, message})",
@@ -244,7 +249,8 @@ _CHECKS: tuple[Check, ...] = (
     ),
     Check(
         AUTH_ISOLATION,
-        "missing, unknown and near-miss keys get 401; another workspace's key gets 404 on "
+        "missing, unknown and near-miss keys are refused (with 401, an expectation); "
+        "another workspace's key gets 404 on "
         "every route and changes nothing; lists never cross; under every path prefix the "
         "deployment serves, and with X-Planasonix-Api-Key too when the deployment accepts it",
         (
