@@ -84,6 +84,8 @@ DOCUMENTED_FORMATS: dict[tuple[str, str], dict[str, JSON]] = {
     ("common.json", "credential_id"): {"pattern": "^cred_"},
 }
 COMMON_FILE = "common.json"
+# Fields the page's examples show as null, by file: absent means the same.
+NULL_MAY_BE_ABSENT: dict[str, tuple[str, ...]] = {"restore-result.json": ("deleted_at",)}
 
 
 def is_config_file(file_name: str) -> bool:
@@ -170,6 +172,11 @@ def documented_document(
     view: dict[str, JSON] = _documented(
         doc, in_config=is_config_file(file_name), documents=documents
     )
+    data = view.get("properties", {}).get("data", {})
+    for absent in NULL_MAY_BE_ABSENT.get(file_name, ()):
+        # The page shows it as null; a deployment that leaves null fields out says the same.
+        if absent in data.get("required", []):
+            data["required"] = [f for f in data["required"] if f != absent]
     for (owner, name), keep in DOCUMENTED_FORMATS.items():
         if owner == file_name and name in doc.get("$defs", {}):
             view["$defs"][name] = _documented(

@@ -153,3 +153,14 @@ def test_a_documented_config_is_not_judged_by_types(config: dict[str, Any]) -> N
     assert documented("credential", item("database", config)) == []
     leaked = {**config, "password": "x"}
     assert documented("credential", item("database", leaked)) == ["config.password"]
+
+
+def test_a_restore_answer_may_leave_the_null_deleted_at_out() -> None:
+    """The page shows `"deleted_at": null`; a deployment that drops nulls says the same.
+    A set deleted_at there, or none on a delete answer, is still wrong."""
+    assert documented("restore_result", {"data": {"id": "cred_1", "status": "active"}}) == []
+    restored = {"id": "cred_1", "status": "active", "deleted_at": "2025-01-01T00:00:00Z"}
+    assert documented("restore_result", {"data": restored}) == ["data.deleted_at"]
+    assert documented("delete_result", {"data": {"id": "cred_1", "status": "deleted"}}) == [
+        "data.deleted_at"
+    ]
