@@ -354,8 +354,33 @@ class FastApiStyle(Middleware):
         return self.with_json(response, data) if inner is not None else response
 
 
+class JsonApiHidesDeleted(Middleware):
+    """Valid by the page: JSON:API error documents, and soft-deleted credentials hidden
+    by id (GET, a repeated DELETE and PUT of one answer 404)."""
+
+    def before(self, request: Request, body: JSON, environ: dict[str, Any]) -> Response | None:
+        p = parts(request)
+        if request.method in ("GET", "DELETE", "PUT") and len(p) == 1:
+            status, data = self.internal(request, "GET", request.path)
+            if status == 200 and data["data"]["status"] == "deleted":
+                return self.jsonapi(404, "Not Found")
+        return None
+
+    def after(self, request: Request, body: JSON, response: Response) -> Response:
+        if response.status_code >= 400:
+            return self.jsonapi(response.status_code, "Request refused")
+        return response
+
+    @staticmethod
+    def jsonapi(status: int, title: str) -> Response:
+        doc = {"errors": [{"status": str(status), "title": title}]}
+        return Response(json.dumps(doc), status, mimetype="application/vnd.api+json")
+
+
 @pytest.mark.parametrize(
-    "deployment", [ProblemDocuments, FastApiStyle, OnlyUnderV1], ids=lambda c: c.__name__
+    "deployment",
+    [ProblemDocuments, FastApiStyle, OnlyUnderV1, JsonApiHidesDeleted],
+    ids=lambda c: c.__name__,
 )
 def test_valid_deployments_in_other_styles_pass_every_phase(deployment: type[Middleware]) -> None:
     result = run_kit(deployment(fake_app()), max_examples=2)
