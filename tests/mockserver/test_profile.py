@@ -347,3 +347,20 @@ def test_the_fixtures_take_a_profile_from_the_ini_file_and_the_marker(
     )
     result = pytester.runpytest_inprocess("-p", "no:xdist", "-q")
     result.assert_outcomes(passed=3)
+
+
+@pytest.mark.parametrize("replaces", [False, True])
+def test_update_replaces_config_decides_what_an_omitted_config_field_becomes(
+    replaces: bool,
+) -> None:
+    client = client_for(update_replaces_config=replaces)
+    made = make(client)
+    new_secret = canary()
+    response = client.put(
+        f"/api/credentials/{made['id']}", json={"config": {"password": new_secret}}, headers=H
+    )
+    assert response.status_code == 200
+    assert new_secret not in response.get_data(as_text=True)
+    config = response.get_json()["data"]["config"]
+    # merged: the omitted username stays; replaced: it is gone with the old config
+    assert ("username" in config) is not replaces
