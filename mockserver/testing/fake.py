@@ -43,7 +43,7 @@ from ..standalone.faults import FaultBook
 from ..standalone.timecontrol import ControllableClock
 from ..state import EXTENSION_KEY, FakeConfig, FakeState
 from ..store import Credential, CredentialStore
-from . import calls, secret_lookup
+from . import calls, observe, secret_lookup
 from .faults import Faults
 from .sessions import BaseURLSession
 from .transports import WSGIAdapter
@@ -218,6 +218,11 @@ class PlanasonixFake:
         self.store: CredentialStore = self.state.store
         self.keyring: Keyring = self.state.keyring
         self.journal: Journal = self.state.journal
+        # What this fake's callers met (`coverage()`), also fed to the pytest
+        # session's coverage and consumer contract when those are on.
+        self._observer = observe.Observer()
+        self.journal.subscribe(self._observer)
+        observe.register(self._observer, self.journal)
         self.api_key: str = built.api_key
         self.workspace: str = built.workspace
         self._session: requests.Session | None = None
@@ -394,6 +399,12 @@ class PlanasonixFake:
     ) -> None:
         """Accept another API key, e.g. of a second workspace for isolation tests."""
         self.keyring.add(key, workspace, user_id=user_id, scopes=set(scopes))
+
+    def coverage(self) -> observe.Coverage:
+        """What this fake's callers met so far: operations x statuses, prefixes, auth
+        forms, lifecycle transitions, faults, auth failures, cursors; `.gaps()` names
+        what no call met, `.table()` prints it (`mockserver.testing.observe`)."""
+        return self._observer.coverage
 
     def reset(self) -> None:
         """Forget credentials, journal and fault rules; keys and settings stay."""

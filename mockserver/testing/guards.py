@@ -24,6 +24,8 @@ from collections.abc import Callable, Iterable
 from typing import Any, Final
 from urllib.parse import urlsplit
 
+from contracts.errors import PlanasonixError
+
 HTTPX_EXTRA: Final = "pip install 'planasonix-credentials-fake[httpx]'"
 _ONLY_TWO: Final = "It answers requests and httpx only; "
 _USE_SERVER: Final = (
@@ -32,7 +34,7 @@ _USE_SERVER: Final = (
 )
 
 
-class NotInterceptedError(RuntimeError):
+class NotInterceptedError(PlanasonixError, RuntimeError):
     """A call to an intercepted host that `planasonix_intercept` cannot answer; it never left."""
 
 

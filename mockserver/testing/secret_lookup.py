@@ -13,9 +13,10 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 import contracts
+from contracts.errors import PlanasonixError
 
 
-class SecretFieldError(KeyError):
+class SecretFieldError(PlanasonixError, KeyError):
     """No such secret: the message names the path asked for and the type's secret fields.
 
     A KeyError (what a missing key of a mapping raises), whose text reads as

@@ -35,11 +35,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "kit"))
 
 from proxy_variants import KEY, LeakInError, RestoreLosesConfig, fake_app
 
-from contracts.kit.cli import main
+from contracts.kit.cli.main import main
 from contracts.kit.fake_target import serve_wsgi
-from contracts.kit.har import check_har
-from contracts.kit.judge import Judge
-from contracts.kit.proxy import watching
+from contracts.kit.traffic.har import check_har
+from contracts.kit.traffic.judge import Judge
+from contracts.kit.traffic.proxy import watching
 
 SECRET = "brwsr-" + base64.urlsafe_b64encode(os.urandom(18)).decode()
 PAGE = """<!doctype html>

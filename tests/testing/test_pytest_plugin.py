@@ -23,7 +23,7 @@ from mockserver.testing import InterceptedFake, PlanasonixFake, host_pattern
 # that module is absent, an inner run would die loading it, which is not what we test.
 BASE_ARGS: tuple[str, ...] = (
     ()
-    if importlib.util.find_spec("contracts.kit.pytest_plugin")
+    if importlib.util.find_spec("contracts.kit.cli.pytest_plugin")
     else ("-p", "no:planasonix_contract")
 )
 
