@@ -9,10 +9,14 @@ from .fake import PlanasonixFake as PlanasonixFake
 from .fake import SeedSource as SeedSource
 from .faults import FaultRuleError as FaultRuleError
 from .faults import Faults as Faults
+from .guards import NotInterceptedError as NotInterceptedError
 from .intercept import InterceptedFake as InterceptedFake
 from .intercept import host_pattern as host_pattern
 from .live import LiveFake as LiveFake
 from .live import LiveServer as LiveServer
+from .observe import ConsumerContract as ConsumerContract
+from .observe import Coverage as Coverage
+from .secret_lookup import SecretFieldError as SecretFieldError
 from .transports import WSGIAdapter as WSGIAdapter
 from .transports import WSGIResult as WSGIResult
 from .transports import call_wsgi as call_wsgi

@@ -358,6 +358,8 @@ class ConsumerContract:
     def add(
         self, record: JournalRecord, op: str, before: str | None, types: Mapping[str, str]
     ) -> None:
+        if record.fault:
+            return  # the client met a fault, not this status: nothing it relied on
         body = record.body if isinstance(record.body, dict) else {}
         type_ = body.get("type") if isinstance(body.get("type"), str) else None
         _, cred_id = operation_of(record.method, record.path)
