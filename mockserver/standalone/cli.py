@@ -175,6 +175,17 @@ def _seed_file(text: str) -> str:
     return str(bundled) if bundled is not None else text
 
 
+def _port(text: str) -> int:
+    """0 (a free port) or 1-65535; anything else is a usage error (exit 2)."""
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"port must be from 1 to 65535 (or 0): {port}")
+    return port
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="planasonix-mock", description="In-memory fake of the Planasonix Credentials API."
@@ -182,7 +193,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     serve = commands.add_parser("serve", help="serve the fake over HTTP")
     serve.add_argument("--host", default="127.0.0.1", help="interface (default 127.0.0.1)")
-    serve.add_argument("--port", type=int, default=8080, help="port; 0 picks a free one")
+    serve.add_argument("--port", type=_port, default=8080, help="port; 0 picks a free one")
     serve.add_argument(
         "--seed",
         metavar="FILE",

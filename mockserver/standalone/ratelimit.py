@@ -15,6 +15,7 @@ ends a window at once. Preflights and `/_mock/` are never limited.
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import math
 import re
 import threading
@@ -115,6 +116,22 @@ class RateLimiter:
             self._counts.clear()
 
 
+def client_of(remote_addr: str | None) -> str:
+    """The client an address counts as: every loopback address (all of
+    127.0.0.0/8, `::1` and their IPv4-mapped forms) is one client, so a local
+    caller cannot escape the limit by rotating its source over 127.0.0.0/8."""
+    if remote_addr is None:
+        return "?"
+    try:
+        address = ipaddress.ip_address(remote_addr.removeprefix("[").removesuffix("]"))
+    except ValueError:
+        return remote_addr
+    mapped = getattr(address, "ipv4_mapped", None)
+    if address.is_loopback or (mapped is not None and mapped.is_loopback):
+        return "loopback"
+    return str(address)
+
+
 def bucket_of_request(keyring: Keyring) -> str:
     """A valid key's own bucket; everything that will fail authentication shares
     its client address's, so guessing keys costs one request of the limit each."""
@@ -123,7 +140,7 @@ def bucket_of_request(keyring: Keyring) -> str:
     except ApiError:
         key = None
     if key is None or keyring.authenticate(key) is None:
-        return "addr:" + (request.remote_addr or "?")
+        return "addr:" + client_of(request.remote_addr)
     return "key:" + hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
 
 
