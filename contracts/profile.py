@@ -179,8 +179,9 @@ def load_profile(source: str | Path | dict[str, JSON] | Profile | object) -> Pro
         doc = json.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise ProfileError(f"cannot read profile {path}: {exc.strerror}") from None
-    except ValueError:
-        raise ProfileError(f"profile {path} is not JSON") from None
+    except (ValueError, RecursionError):
+        # Nesting too deep for the parser is refused like any other bad JSON.
+        raise ProfileError(f"profile {path} is not JSON (or nested too deeply)") from None
     return profile_from_json(doc)
 
 

@@ -113,7 +113,7 @@ def load_fixtures_file(
 ) -> SeedSummary:
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, ValueError) as error:
+    except (OSError, ValueError, RecursionError) as error:
         raise SeedError(f"cannot read fixtures file: {type(error).__name__}") from None
     return load_fixtures(data, store, keyring)
 

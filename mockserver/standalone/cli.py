@@ -128,7 +128,7 @@ def options_from_args(
     if args.seed:
         try:
             seed_data = json.loads(Path(args.seed).read_text(encoding="utf-8"))
-        except (OSError, ValueError) as error:
+        except (OSError, ValueError, RecursionError) as error:
             raise SetupError(f"{args.seed}: cannot read: {type(error).__name__}") from None
         if seed_data is None:
             # A file holding `null` would read as "no seed": refused as the

@@ -90,7 +90,7 @@ class SecretCipher:
             raise StateFileError("an encrypted field is not a string")
         try:
             return json.loads(self._fernet.decrypt(token.encode("ascii")))
-        except (InvalidToken, ValueError):
+        except (InvalidToken, ValueError, RecursionError):
             raise StateFileError("cannot decrypt the state file: wrong state key?") from None
 
     def check_token(self) -> str:
@@ -182,8 +182,10 @@ class StateFile:
             raise StateFileError(f"cannot read the state file: {type(error).__name__}") from None
         try:
             doc = json.loads(text)
-        except ValueError:
-            raise StateFileError("the state file is not valid JSON") from None
+        except (ValueError, RecursionError):
+            raise StateFileError(
+                "the state file is not valid JSON (or nested too deeply)"
+            ) from None
         if not isinstance(doc, dict) or doc.get("format") != FORMAT:
             raise StateFileError("this is not a planasonix-mock state file")
         if doc.get("version") != VERSION:

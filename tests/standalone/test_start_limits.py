@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -58,3 +59,27 @@ def test_rotating_the_loopback_source_does_not_escape_the_auth_limit() -> None:
         environ_base={"REMOTE_ADDR": "10.1.2.3"},
     )
     assert other.status_code == 401
+
+
+@pytest.mark.parametrize("option", ["--seed", "--profile", "--state-file"])
+def test_a_deeply_nested_file_is_one_line_and_exit_2(option: str, tmp_path: Path) -> None:
+    deep = tmp_path / "deep.json"
+    deep.write_text("[" * 100_000 + "]" * 100_000, encoding="utf-8")
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "mockserver.standalone.cli",
+            "serve",
+            "--port",
+            "0",
+            option,
+            str(deep),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
