@@ -128,14 +128,32 @@ def load_fixtures(
     it halfway (reset first for a clean load).
     """
     # The scratch store answers by the same profile: a name clash is the profile's call.
-    _load(data, CredentialStore(clock=store.clock, policy=store.policy), Keyring())
+    scratch_keys = Keyring()
+    _load(data, CredentialStore(clock=store.clock, policy=store.policy), scratch_keys)
+    if keyring is not None:
+        _check_keys_agree(scratch_keys, keyring)
     return _load(data, store, keyring)
+
+
+def _check_keys_agree(seeded: Keyring, keyring: Keyring) -> None:
+    """A seed key that the keyring (`--api-key K=ws`) already maps to another
+    workspace is refused: whichever came last would silently win."""
+    for key, principal in seeded.items():
+        known = keyring.authenticate(key)
+        if known is not None and known.workspace != principal.workspace:
+            raise _refuse(
+                "workspaces",
+                f"the key {mask_key(key)} is given for workspace {known.workspace!r} "
+                f"(--api-key/--read-only-key) and for workspace {principal.workspace!r} "
+                "in the fixtures; a key belongs to one workspace",
+            )
 
 
 def _load(data: object, store: CredentialStore, keyring: Keyring | None) -> SeedSummary:
     workspaces = _list(_object(data, "", {"workspaces"}).get("workspaces", []), "workspaces")
     names: list[str] = []
     keys = credentials = 0
+    key_places: dict[str, tuple[str, str]] = {}  # key -> (where, workspace)
     for w, workspace in enumerate(workspaces):
         where = f"workspaces[{w}]"
         entry = _object(workspace, where, _WORKSPACE_FIELDS)
@@ -146,10 +164,38 @@ def _load(data: object, store: CredentialStore, keyring: Keyring | None) -> Seed
         for k, key_entry in enumerate(_list(entry.get("keys", []), f"{where}.keys")):
             keys += 1
             _add_key(key_entry, ws_id, f"{where}.keys[{k}]", keyring)
+            _check_key_once(key_entry, ws_id, f"{where}.keys[{k}]", key_places)
         for c, cred in enumerate(_list(entry.get("credentials", []), f"{where}.credentials")):
             credentials += 1
             _add_credential(cred, ws_id, f"{where}.credentials[{c}]", store)
     return SeedSummary(tuple(names), keys, credentials)
+
+
+def mask_key(key: str) -> str:
+    """A key as it may be shown: its `plnx_` prefix and last four characters
+    (`plnx_…abcd`); a key too short to hide anything shows as `…`."""
+    if len(key) < 12:
+        return "…"
+    prefix = "plnx_" if key.startswith("plnx_") else ""
+    return f"{prefix}…{key[-4:]}"
+
+
+def _check_key_once(
+    entry: object, workspace: str, where: str, places: dict[str, tuple[str, str]]
+) -> None:
+    """One key belongs to one workspace: a key listed twice would silently
+    answer for whichever came last, so the file is refused naming both places."""
+    key = entry.get("key") if isinstance(entry, dict) else None
+    if not isinstance(key, str):
+        return
+    earlier = places.get(key)
+    if earlier is not None and earlier[1] != workspace:
+        raise _refuse(
+            where,
+            f"the key {mask_key(key)} is also at {earlier[0]} (workspace {earlier[1]!r}); "
+            "a key belongs to one workspace",
+        )
+    places.setdefault(key, (where, workspace))
 
 
 def _add_key(entry: object, workspace: str, where: str, keyring: Keyring | None) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -83,3 +84,36 @@ def test_a_deeply_nested_file_is_one_line_and_exit_2(option: str, tmp_path: Path
     assert done.returncode == 2
     assert "Traceback" not in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1
+
+
+DUP_KEY = "plnx_canary_dup_key_h2_9f3a"
+
+
+def _serve(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "mockserver.standalone.cli", "serve", "--port", "0", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_one_key_in_two_seed_workspaces_is_refused_with_the_key_masked(tmp_path: Path) -> None:
+    seed = tmp_path / "seed.json"
+    workspaces = [{"id": ws, "keys": [{"key": DUP_KEY}]} for ws in ("ws_a", "ws_b")]
+    seed.write_text(json.dumps({"workspaces": workspaces}), encoding="utf-8")
+    done = _serve("--seed", str(seed))
+    assert done.returncode == 2
+    assert DUP_KEY not in done.stderr + done.stdout
+    assert "plnx_…9f3a" in done.stderr
+    assert "workspaces[0].keys[0]" in done.stderr and "workspaces[1].keys[0]" in done.stderr
+
+
+def test_an_api_key_the_seed_maps_elsewhere_is_refused(tmp_path: Path) -> None:
+    seed = tmp_path / "seed.json"
+    workspaces = [{"id": "ws_a", "keys": [{"key": DUP_KEY}]}]
+    seed.write_text(json.dumps({"workspaces": workspaces}), encoding="utf-8")
+    done = _serve("--seed", str(seed), "--api-key", f"{DUP_KEY}=ws_c")
+    assert done.returncode == 2
+    assert DUP_KEY not in done.stderr + done.stdout
+    assert "'ws_c'" in done.stderr and "'ws_a'" in done.stderr and "plnx_…9f3a" in done.stderr
