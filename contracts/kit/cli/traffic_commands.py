@@ -66,6 +66,11 @@ def add_commands(commands: Any) -> None:
     )
     har.add_argument("--report", metavar="PATH", help="write a JSON report")
     har.add_argument("--junitxml", metavar="PATH", help="write a JUnit XML report")
+    har.add_argument(
+        "--allow-unjudged",
+        action="store_true",
+        help="exit by the verdicts even when some entries could not be judged",
+    )
 
 
 def _listen(text: str) -> tuple[str, int]:
@@ -131,10 +136,18 @@ def check_har(args: argparse.Namespace) -> int:
     from contracts.kit.traffic.har import HarError, entries, load
 
     judge = Judge(on_violation=_print)
+    unjudged: list[str] = []
     try:
-        for observed in entries(load(args.har)):
+        for observed in entries(load(args.har), unjudged):
             judge.judge(observed)
     except HarError as exc:
         print(f"planasonix-contract: {exc}", file=sys.stderr)
         return EXIT_ERROR
-    return _finish(judge, args)
+    code = _finish(judge, args)
+    if unjudged:
+        # An exchange that could not be judged is not a pass: by default the run
+        # is inconclusive (exit 2), as pytest treats a collection error.
+        print(f"{len(unjudged)} entries not judged: {unjudged[0]}", flush=True)
+        if not args.allow_unjudged:
+            return EXIT_ERROR
+    return code

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from contracts.errors import PlanasonixError
 from contracts.kit.traffic.judge import Judge
@@ -64,8 +65,14 @@ def _started(value: JSON, where: str) -> float:
         raise HarError(f"{where}: startedDateTime is not an ISO 8601 time") from None
 
 
-def entries(document: JSON) -> Iterator[Observed]:
-    """The exchanges of a parsed HAR document, in the order they started."""
+MAX_HAR_BYTES = 256 * 1024 * 1024
+
+
+def entries(document: JSON, unjudged: list[str] | None = None) -> Iterator[Observed]:
+    """The exchanges of a parsed HAR document, in the order they started.
+
+    An entry whose status is not a whole number (`"201"`, `201.5`, `true`) cannot be
+    judged: its place (`entry 3`) is added to ``unjudged`` instead."""
     log = document.get("log") if isinstance(document, dict) else None
     items = log.get("entries") if isinstance(log, dict) else None
     if not isinstance(items, list):
@@ -78,9 +85,18 @@ def entries(document: JSON) -> Iterator[Observed]:
         if not isinstance(request, dict) or not isinstance(response, dict):
             raise HarError(f"{where}: request or response is missing")
         status = response.get("status")
-        if not isinstance(status, int) or status <= 0:
+        if not isinstance(status, int) or isinstance(status, bool):
+            if unjudged is not None:
+                unjudged.append(f"{where}: status is not a whole number")
+            continue
+        if status <= 0:
             continue  # aborted or blocked in the browser: no answer to judge
         started = _started(entry.get("startedDateTime"), where)
+        url = str(request.get("url", ""))
+        try:
+            urlsplit(url).port  # noqa: B018 - parsing the port is what raises
+        except ValueError:
+            raise HarError(f"{where}: request.url is not a URL") from None
         took = entry.get("time")
         duration = float(took) / 1000 if isinstance(took, int | float) and took > 0 else 0.0
         # Browsers write startedDateTime to the millisecond: keep 1 ms of slack, or the
@@ -89,7 +105,7 @@ def entries(document: JSON) -> Iterator[Observed]:
         observed.append(
             Observed(
                 method=str(request.get("method", "GET")).upper(),
-                url=str(request.get("url", "")),
+                url=url,
                 request_headers=_headers(request.get("headers"), where),
                 request_body=_text(request.get("postData")),
                 status=status,
@@ -105,13 +121,19 @@ def entries(document: JSON) -> Iterator[Observed]:
     yield from observed
 
 
-def load(path: str | Path) -> JSON:
+def load(path: str | Path, max_bytes: int = MAX_HAR_BYTES) -> JSON:
+    """The parsed file; at most ``max_bytes`` are read (`/dev/zero` ends, it does not hang)."""
     try:
-        return json.loads(Path(path).read_text(encoding="utf-8-sig"))
+        with Path(path).open("rb") as stream:
+            raw = stream.read(max_bytes + 1)
     except OSError as exc:
         raise HarError(f"cannot read {path}: {exc.strerror or type(exc).__name__}") from None
-    except ValueError:
-        raise HarError(f"{path} is not JSON") from None
+    if len(raw) > max_bytes:
+        raise HarError(f"{path} is larger than {max_bytes} bytes")
+    try:
+        return json.loads(raw.decode("utf-8-sig"))
+    except (ValueError, RecursionError):
+        raise HarError(f"{path} is not JSON (or nested too deeply)") from None
 
 
 def check_har(path: str | Path, judge: Judge | None = None) -> Judge:
