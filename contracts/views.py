@@ -115,9 +115,7 @@ def _documented(
 ) -> JSON:
     """``node`` as the docs state it; ``field``: inside one config field's schema."""
     if isinstance(node, list):
-        return [
-            _documented(v, in_config=in_config, documents=documents, field=field) for v in node
-        ]
+        return [_documented(v, in_config=in_config, documents=documents, field=field) for v in node]
     if not isinstance(node, dict):
         return node
     if in_config and _is_forbidden_secret(node):
