@@ -55,6 +55,13 @@ def add_commands(commands: Any) -> None:
     proxy.add_argument("--junitxml", metavar="PATH", help="write a JUnit XML report on exit")
     proxy.add_argument("--threads", type=int, default=8, help="worker threads (default 8)")
     proxy.add_argument("--timeout", type=float, default=60.0, help="seconds per upstream call")
+    proxy.add_argument(
+        "--max-request-body",
+        type=int,
+        default=1024 * 1024,
+        metavar="BYTES",
+        help="refuse larger request bodies with 413, unread (default 1 MiB)",
+    )
     har = commands.add_parser(
         "check-har",
         help="judge the exchanges of a saved HAR file, offline, as the proxy would",
@@ -115,7 +122,9 @@ def proxy(args: argparse.Namespace) -> int:
             timeout=args.timeout,
             allowed_hosts=[*args.allow_host, *([] if is_loopback(host) else [host])],
         )
-        server = ProxyServer(app, host, port, threads=args.threads)
+        server = ProxyServer(
+            app, host, port, threads=args.threads, max_request_body=args.max_request_body
+        )
     except (ValueError, OSError) as exc:
         print(f"planasonix-contract: {exc}", file=sys.stderr)
         return EXIT_ERROR

@@ -107,6 +107,11 @@ def _request_target(environ: dict[str, Any]) -> str:
     return f"{path}?{query}" if query else path
 
 
+MAX_REQUEST_BODY = 1024 * 1024
+CONNECTION_LIMIT = 1000
+CHANNEL_TIMEOUT = 30
+
+
 def _read_body(environ: dict[str, Any]) -> bytes:
     stream = environ["wsgi.input"]
     length = environ.get("CONTENT_LENGTH")
@@ -322,9 +327,28 @@ class JudgeWorker:
 class ProxyServer:
     """waitress serving a :class:`ProxyApp` on ``host:port`` (0: a free port)."""
 
-    def __init__(self, app: ProxyApp, host: str = "127.0.0.1", port: int = 0, threads: int = 8):
+    def __init__(
+        self,
+        app: ProxyApp,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        threads: int = 8,
+        max_request_body: int = MAX_REQUEST_BODY,
+    ):
+        # waitress answers 413 itself from Content-Length (or while counting a
+        # chunked body) before the app reads it. Slow clients wait in its
+        # event loop, not in a worker thread: a generous connection limit
+        # keeps them from locking out normal traffic, and the channel timeout
+        # closes a connection that has sent nothing for that long.
         self.server: Any = waitress.create_server(
-            app, host=host, port=port, threads=threads, ident=""
+            app,
+            host=host,
+            port=port,
+            threads=threads,
+            ident="",
+            max_request_body_size=max_request_body,
+            connection_limit=CONNECTION_LIMIT,
+            channel_timeout=CHANNEL_TIMEOUT,
         )
         self.host = host
         self.port = int(self.server.effective_port)

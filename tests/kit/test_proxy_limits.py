@@ -1,0 +1,49 @@
+"""The validating proxy under hostile clients: oversized bodies and many slow clients."""
+
+from __future__ import annotations
+
+import http.client
+import socket
+
+from contracts.kit.traffic.observed import Observed
+from contracts.kit.traffic.proxy import ProxyApp, ProxyServer
+
+
+def _proxy(seen: list[Observed], **limits: int) -> ProxyServer:
+    # The upstream is never reached in these tests: port 9 on loopback is unused.
+    return ProxyServer(ProxyApp("http://127.0.0.1:9", seen.append), **limits)
+
+
+def test_a_request_body_over_the_cap_gets_413_without_being_sent() -> None:
+    seen: list[Observed] = []
+    proxy = _proxy(seen, max_request_body=1024)
+    with proxy.running(), socket.create_connection(("127.0.0.1", proxy.port), timeout=30) as raw:
+        # Announces 1 GiB but sends 10 bytes: the answer must come without the rest.
+        raw.sendall(
+            b"POST /api/credentials HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            b"Content-Type: application/json\r\nContent-Length: 1073741824\r\n\r\n0123456789"
+        )
+        answer = raw.recv(4096)
+    assert answer.startswith(b"HTTP/1.1 413")
+    assert seen == []
+
+
+def test_slow_clients_do_not_lock_out_a_normal_one() -> None:
+    seen: list[Observed] = []
+    proxy = _proxy(seen)
+    with proxy.running():
+        slow = []
+        try:
+            for _ in range(150):
+                sock = socket.create_connection(("127.0.0.1", proxy.port), timeout=30)
+                sock.sendall(b"GET /api/credentials HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+                slow.append(sock)
+            conn = http.client.HTTPConnection("127.0.0.1", proxy.port, timeout=30)
+            conn.request("GET", "/api/credentials", headers={"Host": "127.0.0.1"})
+            # The upstream is down, so the proxy answers itself; what matters is
+            # that it answers at all while 150 connections hang mid-headers.
+            assert conn.getresponse().status >= 400
+            conn.close()
+        finally:
+            for sock in slow:
+                sock.close()
