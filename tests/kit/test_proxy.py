@@ -16,6 +16,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -311,3 +312,22 @@ def test_streams_long_answers_and_keeps_connections_alive() -> None:
     assert not seen[1].truncated and seen[1].response_body == b"ok"
     assert sockets[0] is sockets[1] is sockets[2] is not None  # client leg kept alive
     assert len(upstream_ports) == 3 and len(set(upstream_ports)) == 1  # upstream leg too
+
+
+def test_repeated_sigterms_keep_the_report_and_the_exit_code(tmp_path: Path) -> None:
+    # A supervisor that signals again a few milliseconds later (systemd, k8s, a
+    # CI runner's kill loop) must still get the report and the first verdict.
+    factory = BROKEN["leak in an error"][0]
+    with serve_wsgi(factory(fake_app())) as upstream:
+        process, url = _start_cli(upstream, tmp_path)
+        try:
+            drive(url)
+        finally:
+            for _ in range(4):
+                process.send_signal(signal.SIGTERM)
+                time.sleep(0.005)
+            output, _ = process.communicate(timeout=30)
+    assert process.returncode == 1, output
+    report = json.loads((tmp_path / "report.json").read_text())
+    assert report["violations"][0]["check"] == "secret-non-echo"
+    assert "<failure" in (tmp_path / "junit.xml").read_text()

@@ -1,11 +1,14 @@
-"""The validating proxy under hostile clients: oversized bodies and many slow clients."""
+"""The validating proxy under hostile peers: oversized bodies, many slow clients, an
+upstream answer that decompresses a thousandfold."""
 
 from __future__ import annotations
 
 import http.client
 import socket
+import zlib
 
-from contracts.kit.traffic.observed import Observed
+from contracts.kit.traffic.judge import Judge
+from contracts.kit.traffic.observed import DECODED_LIMIT, Observed
 from contracts.kit.traffic.proxy import ProxyApp, ProxyServer
 
 
@@ -47,3 +50,34 @@ def test_slow_clients_do_not_lock_out_a_normal_one() -> None:
         finally:
             for sock in slow:
                 sock.close()
+
+
+def _gzip_bomb(expanded: int) -> bytes:
+    """``expanded`` zero bytes, gzip-compressed (about a thousandth of the size)."""
+    packer = zlib.compressobj(9, zlib.DEFLATED, 31)
+    block = bytes(1024 * 1024)
+    return b"".join(packer.compress(block) for _ in range(expanded // len(block))) + packer.flush()
+
+
+def test_an_upstream_gzip_bomb_is_decoded_only_up_to_the_cap() -> None:
+    bomb = _gzip_bomb(4 * DECODED_LIMIT)
+    exchange = Observed(
+        method="GET",
+        url="/api/credentials",
+        request_headers=[],
+        request_body=None,
+        status=200,
+        response_headers=[("Content-Type", "application/json"), ("Content-Encoding", "gzip")],
+        response_body=bomb,
+        started=0.0,
+        finished=0.0,
+    )
+    text = exchange.response_text()
+    assert text is not None and len(text) == DECODED_LIMIT
+    assert exchange.truncated
+    assert any("decompressed" in note for note in exchange.notes)
+    # The judge neither schema-checks the cut body nor calls it complete.
+    judge = Judge()
+    judge.judge(exchange)
+    assert judge.violations == []
+    assert "answers too long or broken off (not schema-checked)" in judge.summary()

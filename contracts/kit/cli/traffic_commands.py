@@ -138,7 +138,8 @@ def proxy(args: argparse.Namespace) -> int:
         finally:
             server.shutdown()
             worker.stop()
-    return _finish(judge, args)
+        # Inside the handler: a signal while the reports are written is ignored.
+        return _finish(judge, args)
 
 
 def check_har(args: argparse.Namespace) -> int:

@@ -24,6 +24,8 @@ KEY_HEADERS = ("authorization", "x-planasonix-api-key")
 # The request headers a curl line needs to replay a call; others (cookies,
 # tracing, the browser's own) are left out rather than masked one by one.
 CURL_HEADERS = ("authorization", "x-planasonix-api-key", "content-type")
+DECODED_LIMIT = 16 * 1024 * 1024
+"""Bytes of an answer kept once its content coding is undone."""
 
 # RFC 9110 7.6.1: meaningful for one connection only; never forwarded, never compared.
 HOP_BY_HOP = frozenset(
@@ -104,10 +106,10 @@ class Observed:
         coding = coding.strip().lower()
         if coding in ("gzip", "x-gzip", "deflate"):
             try:
-                body = zlib.decompress(body, 47 if coding != "deflate" else zlib.MAX_WBITS)
+                body = self._inflate(body, 47 if coding != "deflate" else zlib.MAX_WBITS)
             except zlib.error:
                 try:
-                    body = zlib.decompress(body, -zlib.MAX_WBITS)
+                    body = self._inflate(body, -zlib.MAX_WBITS)
                 except zlib.error:
                     self.notes.append(f"{coding} body could not be decoded")
                     return None
@@ -115,6 +117,20 @@ class Observed:
             self.notes.append(f"{coding} body not judged")
             return None
         return body.decode("utf-8", "replace")
+
+    def _inflate(self, body: bytes, wbits: int) -> bytes:
+        """Undo a content coding, never past :data:`DECODED_LIMIT` bytes: a small
+        compressed answer can expand a thousandfold (a "zip bomb"). A longer one
+        is scanned in its first part only and marked truncated, so it is never
+        schema-checked or called complete."""
+        inflater = zlib.decompressobj(wbits)
+        text = inflater.decompress(body, DECODED_LIMIT)
+        if inflater.unconsumed_tail:
+            self.truncated = True
+            note = f"answers over {DECODED_LIMIT} bytes once decompressed (cut there)"
+            if note not in self.notes:
+                self.notes.append(note)
+        return text
 
     def response_json(self) -> JSON:
         text = self.response_text()
