@@ -36,9 +36,11 @@ def test_an_entry_with_a_status_that_is_not_a_whole_number_is_not_judged(
 ) -> None:
     har = tmp_path / "odd.har"
     har.write_text(json.dumps(_har(status)), encoding="utf-8")
-    done = _check(har)
+    report = tmp_path / "report.json"
+    done = _check(har, "--report", str(report))
     assert done.returncode == 2
-    assert "1 entries not judged" in done.stdout
+    assert "1 exchange(s) not judged" in done.stdout
+    assert json.loads(report.read_text())["unjudged"] == 1
     assert _check(har, "--allow-unjudged").returncode == 0
 
 

@@ -161,7 +161,7 @@ def test_the_fake_and_every_alternative_raise_nothing_from_the_same_traffic() ->
         assert judge.secrets.remembered >= 8
 
 
-def _start_cli(upstream: str, tmp_path: Path) -> tuple[subprocess.Popen[str], str]:
+def _start_cli(upstream: str, tmp_path: Path, *extra: str) -> tuple[subprocess.Popen[str], str]:
     process = subprocess.Popen(
         [
             sys.executable,
@@ -176,6 +176,7 @@ def _start_cli(upstream: str, tmp_path: Path) -> tuple[subprocess.Popen[str], st
             str(tmp_path / "report.json"),
             "--junitxml",
             str(tmp_path / "junit.xml"),
+            *extra,
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -331,3 +332,29 @@ def test_repeated_sigterms_keep_the_report_and_the_exit_code(tmp_path: Path) -> 
     report = json.loads((tmp_path / "report.json").read_text())
     assert report["violations"][0]["check"] == "secret-non-echo"
     assert "<failure" in (tmp_path / "junit.xml").read_text()
+
+
+def _undecodable(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+    # Claims gzip, is not: nothing in it can be scanned for secrets.
+    start_response("200 OK", [("Content-Type", "application/json"), ("Content-Encoding", "gzip")])
+    return [b"not gzip at all"]
+
+
+@pytest.mark.parametrize("allow", [False, True])
+def test_an_answer_the_judge_cannot_decode_is_not_judged_never_passed(
+    tmp_path: Path, allow: bool
+) -> None:
+    extra = ["--allow-unjudged"] if allow else []
+    with serve_wsgi(_undecodable) as upstream:
+        process, url = _start_cli(upstream, tmp_path, *extra)
+        try:
+            answer = requests.get(
+                f"{url}/api/credentials", headers={"Authorization": f"Bearer {KEY}"}, stream=True
+            )
+            assert answer.raw.read(decode_content=False) == b"not gzip at all"
+        finally:
+            process.send_signal(signal.SIGTERM)
+            output, _ = process.communicate(timeout=30)
+    assert process.returncode == (0 if allow else 2), output
+    assert "1 exchange(s) not judged" in output
+    assert json.loads((tmp_path / "report.json").read_text())["unjudged"] == 1

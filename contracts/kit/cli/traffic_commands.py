@@ -56,6 +56,11 @@ def add_commands(commands: Any) -> None:
     proxy.add_argument("--threads", type=int, default=8, help="worker threads (default 8)")
     proxy.add_argument("--timeout", type=float, default=60.0, help="seconds per upstream call")
     proxy.add_argument(
+        "--allow-unjudged",
+        action="store_true",
+        help="exit by the verdicts even when some answers could not be decoded and judged",
+    )
+    proxy.add_argument(
         "--max-request-body",
         type=int,
         default=1024 * 1024,
@@ -98,6 +103,13 @@ def _finish(judge: Judge, args: argparse.Namespace) -> int:
         judge.write_report(args.report)
     if args.junitxml:
         judge.write_junit(args.junitxml)
+    if judge.unjudged:
+        # An exchange that could not be judged (an answer not even scanned for
+        # secrets) is not a pass: inconclusive (exit 2), as pytest treats a
+        # collection error, unless the user accepts that.
+        print(f"{judge.unjudged} exchange(s) not judged", flush=True)
+        if not args.allow_unjudged:
+            return EXIT_ERROR
     return judge.exit_code
 
 
@@ -153,11 +165,6 @@ def check_har(args: argparse.Namespace) -> int:
     except HarError as exc:
         print(f"planasonix-contract: {exc}", file=sys.stderr)
         return EXIT_ERROR
-    code = _finish(judge, args)
-    if unjudged:
-        # An exchange that could not be judged is not a pass: by default the run
-        # is inconclusive (exit 2), as pytest treats a collection error.
-        print(f"{len(unjudged)} entries not judged: {unjudged[0]}", flush=True)
-        if not args.allow_unjudged:
-            return EXIT_ERROR
-    return code
+    for reason in unjudged:
+        judge.not_judged(reason)
+    return _finish(judge, args)

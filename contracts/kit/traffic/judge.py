@@ -206,6 +206,7 @@ class Judge:
     exchanges: int = 0
     api_calls: int = 0
     notes: dict[str, int] = field(default_factory=dict)
+    unjudged: int = 0  # answers with a body the judge could not decode
     _workspaces: dict[str, str] = field(default_factory=dict)
 
     def _workspace(self, exchange: Observed) -> str:
@@ -259,7 +260,10 @@ class Judge:
         if ok and op == "create":
             self._judge_request(op, request, report)
         body = exchange.response_json() if text is not None else None
-        if text is None:
+        if text is None and exchange.response_body:
+            # Not even scanned for secrets: the verdict cannot count it as judged.
+            self.not_judged("an answer whose body could not be decoded (not scanned)")
+        elif text is None:
             self._note("answers without a captured body (not schema-checked)")
         elif exchange.truncated:
             self._note("answers too long or broken off (not schema-checked)")
@@ -277,6 +281,11 @@ class Judge:
                 lambda message, credential: report(LIFECYCLE, message, credential),
             )
         return found
+
+    def not_judged(self, reason: str) -> None:
+        """An exchange that could not be judged at all (an unreadable HAR entry, say)."""
+        self.unjudged += 1
+        self._note(f"not judged: {reason}")
 
     def _note(self, note: str) -> None:
         self.notes[note] = self.notes.get(note, 0) + 1
@@ -343,6 +352,7 @@ class Judge:
             "short_secrets_not_scanned": self.secrets.short_skipped,
             "min_secret_length": MIN_SECRET_LENGTH,
             "notes": dict(sorted(self.notes.items())),
+            "unjudged": self.unjudged,
         }
 
     def write_report(self, path: str | Path) -> None:
