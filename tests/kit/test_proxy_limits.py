@@ -4,8 +4,10 @@ upstream answer that decompresses a thousandfold."""
 from __future__ import annotations
 
 import http.client
+import json
 import socket
 import zlib
+from pathlib import Path
 
 from contracts.kit.traffic.judge import Judge
 from contracts.kit.traffic.observed import DECODED_LIMIT, Observed
@@ -81,3 +83,31 @@ def test_an_upstream_gzip_bomb_is_decoded_only_up_to_the_cap() -> None:
     judge.judge(exchange)
     assert judge.violations == []
     assert "answers too long or broken off (not schema-checked)" in judge.summary()
+
+
+def test_an_answer_returning_the_callers_key_is_an_expectation_not_a_violation(
+    tmp_path: Path,
+) -> None:
+    key = "plnx_echoed_key_7f3a9c21"
+    exchange = Observed(
+        method="GET",
+        url="/api/credentials/cred_x",
+        request_headers=[("Authorization", f"Bearer {key}")],
+        request_body=None,
+        status=401,
+        response_headers=[("Content-Type", "text/plain"), ("X-Seen-Key", key[:10])],
+        response_body=f"invalid key: {key}".encode(),
+        started=0.0,
+        finished=0.0,
+    )
+    judge = Judge()
+    judge.judge(exchange)
+    assert (judge.violations, judge.exit_code, judge.key_echoes) == ([], 0, 1)
+    assert "EXPECTATION key_echo" in judge.summary()
+    judge.write_report(tmp_path / "report.json")
+    judge.write_junit(tmp_path / "junit.xml")
+    report = (tmp_path / "report.json").read_text()
+    assert json.loads(report)["expectations"][0]["expectation"] == "key_echo"
+    assert "EXPECTATION key_echo" in (tmp_path / "junit.xml").read_text()
+    for output in (report, judge.summary(), (tmp_path / "junit.xml").read_text()):
+        assert key[:8] not in output

@@ -42,6 +42,7 @@ from contracts.kit.statuses import allowed_statuses
 from contracts.kit.traffic.lifecycle_watch import LifecycleWatch
 from contracts.kit.traffic.observed import Observed, is_json
 from contracts.kit.violations import LIFECYCLE, RESPONSE_SCHEMA, SECRET_NON_ECHO
+from contracts.kit.wire.keymask import PIECE, KeyMask
 from contracts.registry import (
     CREDENTIAL_TYPES,
     public_only,
@@ -207,6 +208,10 @@ class Judge:
     api_calls: int = 0
     notes: dict[str, int] = field(default_factory=dict)
     unjudged: int = 0  # answers with a body the judge could not decode
+    # Answers that returned an API key a request carried: an expectation (the page
+    # does not say it, but no deployment should), never a violation.
+    key_echoes: int = 0
+    _keys: KeyMask = field(default_factory=KeyMask)
     _workspaces: dict[str, str] = field(default_factory=dict)
 
     def _workspace(self, exchange: Observed) -> str:
@@ -240,6 +245,13 @@ class Judge:
             self.on_violation(violation)
 
         text = exchange.response_text()
+        key = exchange.api_key()
+        if key and len(key) >= PIECE:  # a shorter one would match ordinary words
+            self._keys.add(key)
+        if self._keys.found(text or "") or any(
+            self._keys.found(value) for _, value in exchange.response_headers
+        ):
+            self.key_echoes += 1
         for note in exchange.notes:
             self.notes[note] = self.notes.get(note, 0) + 1
         where = self.secrets.leaks(text, exchange.response_headers)
@@ -337,6 +349,8 @@ class Judge:
         )
         for note, count in sorted(self.notes.items()):
             lines.append(f"  note: {count} x {note}")
+        if self.key_echoes:
+            lines.append(f"  EXPECTATION key_echo: {self._key_echo_text()}")
         return "\n".join(lines)
 
     def as_json(self) -> dict[str, Any]:
@@ -353,7 +367,25 @@ class Judge:
             "min_secret_length": MIN_SECRET_LENGTH,
             "notes": dict(sorted(self.notes.items())),
             "unjudged": self.unjudged,
+            "expectations": (
+                [
+                    {
+                        "expectation": "key_echo",
+                        "count": self.key_echoes,
+                        "message": self._key_echo_text(),
+                    }
+                ]
+                if self.key_echoes
+                else []
+            ),
         }
+
+    def _key_echo_text(self) -> str:
+        return (
+            f"{self.key_echoes} answer(s) returned the API key their request carried (8 or "
+            "more characters of it): a deployment should never return a caller's key "
+            "(an expectation, not a violation)"
+        )
 
     def write_report(self, path: str | Path) -> None:
         write_json(path, self.as_json())
@@ -364,7 +396,11 @@ class Judge:
             Case(
                 name=check,
                 classname="traffic",
-                description=description,
+                description=(
+                    f"{description}\nEXPECTATION key_echo: {self._key_echo_text()}"
+                    if check == SECRET_NON_ECHO and self.key_echoes
+                    else description
+                ),
                 failures=[
                     Failure(v.message, f"{v.credential or '-'}\n{v.curl}")
                     for v in self.violations
