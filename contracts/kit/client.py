@@ -52,6 +52,10 @@ _ABSENT: Any = object()
 MAX_RECORDED_BODY = 4000
 KEY_ECHO = "key_echo"  # the expectation an answer that returns a key breaks
 UNKNOWN_OWNER = "unknown"  # made with a key that is not the run's (a deployment ignored it)
+# The key roles of an exchange (besides a client's label): see Client.key_role.
+NO_KEY = "no key"
+NEAR_MISS = "near-miss"
+UNKNOWN_KEY = "unknown"
 
 
 def operation_of(method: str, path: str) -> tuple[str, str | None]:
@@ -225,6 +229,7 @@ class Client:
         masked_keys: Iterable[str] = (),
         sink: list[ContractViolation] | None = None,
         max_body: int = DEFAULT_MAX_BODY,
+        key_roles: dict[str, str] | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.api_key = api_key
@@ -242,6 +247,10 @@ class Client:
         # them sends is added to it (see request), so reports never show a variant.
         self.masked_keys = masked_keys if isinstance(masked_keys, KeyMask) else KeyMask(masked_keys)
         self.masked_keys.add(api_key)
+        # Shared by the clients of one run: each key a client holds, by its label.
+        self.key_roles: dict[str, str] = key_roles if key_roles is not None else {}
+        if api_key:
+            self.key_roles.setdefault(api_key, label)
         self.max_body = max_body
         # True: a violation an answer shows is raised at once (a Hypothesis test sees
         # it on the step that caused it); False: it goes to the sink and the probe goes
@@ -277,6 +286,7 @@ class Client:
             masked_keys=self.masked_keys,
             sink=self.soft_violations,
             max_body=self.max_body,
+            key_roles=self.key_roles,
         )
         twin.raise_violations = self.raise_violations
         return twin
@@ -298,6 +308,27 @@ class Client:
             else:
                 out[name] = self.mask(value)
         return out
+
+    def key_role(self, headers: Mapping[str, str]) -> str:
+        """Which key ``headers`` send: a run client's label, :data:`NO_KEY`,
+        :data:`NEAR_MISS` (a run key one character longer or shorter, a prefix of it,
+        or in another case) or :data:`UNKNOWN_KEY`."""
+        sent = ""
+        for name, value in headers.items():
+            if name.lower() == "authorization":
+                scheme, _, rest = value.partition(" ")
+                sent = rest.strip() if scheme.lower() == "bearer" else value
+            elif name.lower() == "x-planasonix-api-key":
+                sent = value.strip()
+        if not sent:
+            return NO_KEY
+        if sent in self.key_roles:
+            return self.key_roles[sent]
+        for known in self.key_roles:
+            near = sent.lower() == known.lower() or sent.startswith(known) or known.startswith(sent)
+            if near and abs(len(sent) - len(known)) <= 1:
+                return NEAR_MISS
+        return UNKNOWN_KEY
 
     # --- requests ----------------------------------------------------------------
 
@@ -349,6 +380,7 @@ class Client:
         else:
             body_bytes = None
         all_headers.update(headers or {})
+        role = self.key_role(all_headers)
         url = self.base_url + path
         if params:
             url += "?" + urllib.parse.urlencode(params)
@@ -364,6 +396,7 @@ class Client:
                 if body_bytes is not None
                 else None,
                 note=note,
+                key_role=role,
             )
             started = time.monotonic()
             try:

@@ -112,6 +112,7 @@ class KitContext:
         # One mask for the run: a key any client sends is masked in every report.
         keys = KeyMask([api_key, second_api_key, read_only_api_key])
         sink: list[ContractViolation] = []
+        roles: dict[str, str] = {}
 
         def make(key: str, label: str) -> Client:
             client = Client(
@@ -127,6 +128,7 @@ class KitContext:
                 masked_keys=keys,
                 max_body=max_body,
                 sink=sink,
+                key_roles=roles,
             )
             # A finding an answer shows is recorded and the probe goes on.
             client.raise_violations = False

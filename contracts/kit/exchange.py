@@ -31,6 +31,10 @@ class Exchange:
     response_body: str = ""
     elapsed: float = 0.0
     note: str = ""
+    # Which key sent it: a client's label ("primary", "second", "read-only"), "no key",
+    # "near-miss" (a run key one character off or in another case) or "unknown"; ""
+    # when not known (traffic the kit only watched). Coverage reads isolation from it.
+    key_role: str = ""
 
     def curl(self) -> str:
         parts = ["curl", "-sS", "-X", self.method]
@@ -55,6 +59,7 @@ class Exchange:
             "response_body": self.response_body,
             "elapsed": round(self.elapsed, 4),
             "note": self.note,
+            "key_role": self.key_role,
             "curl": self.curl(),
         }
 

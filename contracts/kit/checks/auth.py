@@ -331,9 +331,12 @@ def check_auth_isolation(ctx: KitContext) -> None:
         ]
 
     calls = calls_on(mine)
+    # A near miss on every route, not only the listing: a prefix comparison may hide on one.
+    near = (client.api_key or "") + "x"
     for what, call in calls:
         refused_without_key(ctx, call(None), f"{what} without a key")
         refused_without_key(ctx, call(fake_key), f"{what} with an unknown key")
+        refused_without_key(ctx, call(near), f"{what} with the key one character longer")
     before = client.get(mine)
     expect(AUTH_ISOLATION, before, {200}, "get of an own credential")
     if ctx.second is None:

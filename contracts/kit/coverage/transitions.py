@@ -2,9 +2,14 @@
 
 A credential's state is followed through the answers its creator's requests
 got (create 2xx: active; delete 200: deleted; restore 200: active; purge 200:
-purged). A request made from a state exercises that state's transition
-whatever the answer, except answers that never reached the lifecycle: 401,
-403 (a key or scope refusal) and 429 (retried; the retry is recorded too).
+purged). A request made from a state exercises that state's transition when
+its answer shows the deployment took it through the lifecycle: a 2xx, or one of
+the refusals the lifecycle's open points allow for that transition (a repeated
+delete answered 404, 409 or 410; a restore of an active one or a purge of an
+active one refused with 409; anything asked of a purged one answered 404 or
+410). Any other answer (a restore of a deleted one answered 404, say: the
+restore route unreachable) exercises nothing, and 401, 403 (a key or scope
+refusal) and 429 (retried; the retry is recorded too) never reach the lifecycle.
 """
 
 from __future__ import annotations
@@ -36,6 +41,14 @@ TRANSITIONS: dict[tuple[str, str], str] = {
     ("purged", "purge"): "purged → purge",
 }
 _NOT_REACHED = frozenset({0, 401, 403, 429})
+# The refusals that still show a transition taken (see the module docstring).
+_GONE = frozenset({404, 410})
+_REFUSALS: dict[str, frozenset[int]] = {
+    "deleted → deleted (repeat delete)": _GONE | {409},
+    "active → active (restore of an active one)": frozenset({409}),
+    "active → purged": frozenset({409}),
+    **{name: _GONE for (state, _), name in TRANSITIONS.items() if state == "purged"},
+}
 _ID = re.compile(r'"id":\s*"([^"]+)"')
 MAX_SHOWN = 3
 
@@ -108,7 +121,7 @@ def transitions(exchanges: Iterable[Exchange]) -> TransitionCoverage:
         if cred_id is None or cred_id not in state:
             continue
         name = TRANSITIONS.get((state[cred_id], op))
-        if name is not None:
+        if name is not None and (ok or exchange.status in _REFUSALS.get(name, ())):
             hit(name, exchange)
         if ok and op == "delete":
             state[cred_id] = "deleted"
