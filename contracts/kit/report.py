@@ -1,4 +1,4 @@
-"""One report writer for every command of the kit: exit codes, JSON and JUnit XML.
+"""One report writer for every command of the kit: exit codes, JSON, JUnit XML and HTML.
 
 ``run``, ``learn``, ``diff``, ``proxy`` and ``check-har`` each describe their
 outcome as a list of :class:`Case` (one test case per check, step or finding)
@@ -64,6 +64,13 @@ def write_text_atomically(path: str | Path, text: str) -> None:
 
 def write_json(path: str | Path, data: Mapping[str, Any]) -> None:
     write_text_atomically(path, json.dumps(data, indent=2) + "\n")
+
+
+def write_html(path: str | Path, title: str, document: Mapping[str, Any]) -> None:
+    """``document`` (a command's JSON report, masked already) as one self-contained page."""
+    from contracts.kit.coverage.html import html_text
+
+    write_text_atomically(path, html_text(title, document))
 
 
 def junit_text(

@@ -29,6 +29,7 @@ from contracts.kit.cli.runner import (
     RunResult,
     describe_exception,
     hypothesis_isolated,
+    write_html_report,
     write_junit,
     write_report,
 )
@@ -36,6 +37,8 @@ from contracts.kit.cli.sigterm import sigterm_raises
 from contracts.kit.cli.traffic_commands import add_commands as add_traffic_commands
 from contracts.kit.cli.traffic_commands import check_har, proxy
 from contracts.kit.context import DEFAULT_SEED, KitContext, Settings
+from contracts.kit.coverage.summary import KINDS as COVERAGE_KINDS
+from contracts.kit.coverage.summary import fail_under_arg
 from contracts.kit.report import EXIT_ERROR, EXIT_OK
 from contracts.kit.violations import CHECKS, KitError
 from contracts.kit.wire.keymask import KeyMask
@@ -82,6 +85,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--junitxml", metavar="PATH", help="write a JUnit XML report")
     run.add_argument("--report", metavar="PATH", help="write a JSON report")
+    run.add_argument(
+        "--html",
+        metavar="PATH",
+        help="write a self-contained HTML report (verdict, coverage matrices, findings)",
+    )
+    run.add_argument(
+        "--fail-under",
+        action="append",
+        type=fail_under_arg,
+        default=[],
+        metavar="KIND=PERCENT",
+        help="exit 1 when a coverage kind is under PERCENT, naming what is missing; KIND is "
+        f"one of {', '.join(COVERAGE_KINDS)} (repeatable)",
+    )
     run.add_argument("--max-requests", type=_positive, default=None, help="request budget")
     run.add_argument("--read-only", action="store_true", help="only list and read")
     run.add_argument(
@@ -166,7 +183,11 @@ def run(args: argparse.Namespace) -> int:
     if not api_key:
         print("planasonix-contract: --api-key is required", file=sys.stderr)
         return EXIT_ERROR
-    for path, flag in ((args.report, "--report"), (args.junitxml, "--junitxml")):
+    for path, flag in (
+        (args.report, "--report"),
+        (args.junitxml, "--junitxml"),
+        (args.html, "--html"),
+    ):
         # Before any request: a run must not end without the report it was asked for.
         problem = unwritable(path, flag)
         if problem:
@@ -197,8 +218,11 @@ def run(args: argparse.Namespace) -> int:
             reporters.append(lambda result: write_report(result, args.report))
         if args.junitxml:
             reporters.append(lambda result: write_junit(result, args.junitxml))
+        if args.html:
+            reporters.append(lambda result: write_html_report(result, args.html))
         only = set(args.check) if args.check else None
-        result = Runner(ctx, only=only, reporters=reporters).run()
+        runner = Runner(ctx, only=only, reporters=reporters, fail_under=dict(args.fail_under))
+        result = runner.run()
     return result.exit_code
 
 

@@ -25,7 +25,7 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,8 +35,17 @@ from hypothesis.errors import Flaky
 
 from contracts.kit.checks import PhaseFn, default_phases
 from contracts.kit.context import KitContext
+from contracts.kit.coverage.summary import Coverage, run_coverage
 from contracts.kit.exchange import Exchange
-from contracts.kit.report import EXIT_ERROR, EXIT_OK, EXIT_VIOLATIONS, Case, Failure, write_json
+from contracts.kit.report import (
+    EXIT_ERROR,
+    EXIT_OK,
+    EXIT_VIOLATIONS,
+    Case,
+    Failure,
+    write_html,
+    write_json,
+)
 from contracts.kit.report import write_junit as write_junit_cases
 from contracts.kit.violations import (
     CHECKS,
@@ -173,6 +182,9 @@ class RunResult:
     expectations: list[Finding] = field(default_factory=list)
     # Probes that could not run, and why.
     not_run: list[str] = field(default_factory=list)
+    # What the run proved (contracts.kit.coverage), and the --fail-under gaps it left.
+    coverage: dict[str, Any] = field(default_factory=dict)
+    coverage_gaps: list[str] = field(default_factory=list)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -190,6 +202,8 @@ class RunResult:
             "requests": self.requests,
             "seconds": round(self.seconds, 3),
             "leftovers": self.leftovers,
+            "coverage": self.coverage,
+            "coverage_gaps": self.coverage_gaps,
             "exchanges": self.exchanges,
         }
 
@@ -234,8 +248,12 @@ class Runner:
         phases: list[tuple[str, PhaseFn]] | None = None,
         only: set[str] | None = None,
         reporters: list[Callable[[RunResult], None]] | None = None,
+        fail_under: Mapping[str, float] | None = None,
     ) -> None:
         self.ctx = ctx
+        # --fail-under KIND=PERCENT: a coverage kind under it fails the run (exit 1).
+        self.fail_under = dict(fail_under or {})
+        self.coverage: Coverage | None = None
         # Called with the result while signals are still held back, so a signal
         # at the very end cannot cost the user the report.
         self.reporters = list(reporters or [])
@@ -360,6 +378,8 @@ class Runner:
             result.not_run = [mask(line) for line in result.not_run]
         # Recorded masked already; a key first sent after an exchange was recorded is not.
         result.exchanges = _masked_json(result.exchanges, self.ctx.client.masked_keys.mask)
+        result.coverage = _masked_json(result.coverage, mask)
+        result.coverage_gaps = [mask(line) for line in result.coverage_gaps]
 
     def _unreached(self) -> None:
         """Phases the run never began (it stopped before them): listed as not run, why."""
@@ -414,6 +434,10 @@ class Runner:
         result.choices = self.ctx.choices.as_json()
         result.exchanges = [e.as_json() for e in self.ctx.recorder.exchanges[-3000:]]
         self._drain("cleanup")
+        ctx = self.ctx
+        self.coverage = run_coverage(ctx.recorder.exchanges, ctx.prefixes, ctx.legacy_header)
+        result.coverage = self.coverage.as_json()
+        result.coverage_gaps = self.coverage.gaps(self.fail_under)
         skipped = [p.name for p in result.phases if p.status == "skipped"]
         if result.error:
             result.exit_code = EXIT_ERROR
@@ -429,6 +453,8 @@ class Runner:
                 f"{p.name} ({p.status}: {p.note})" for p in cut
             )
             result.exit_code = EXIT_ERROR
+        elif result.coverage_gaps:
+            result.exit_code = EXIT_VIOLATIONS
         else:
             result.exit_code = EXIT_OK
         self._mask_result()
@@ -654,9 +680,16 @@ class Runner:
             self.say("learned implementation choices:")
             for situation, answer in result.choices.items():
                 self.say(f"    {situation}: {answer}")
+        if self.coverage is not None:
+            for line in self.coverage.table():
+                self.say(line)
+        for gap in result.coverage_gaps:
+            self.say(f"COVERAGE GAP: {gap}")
         verdict = {EXIT_OK: "CONFORMANT", EXIT_VIOLATIONS: "VIOLATIONS FOUND"}.get(
             result.exit_code, "COULD NOT RUN"
         )
+        if result.exit_code == EXIT_VIOLATIONS and not result.findings:
+            verdict = "COVERAGE BELOW --fail-under"
         failed = ", ".join(sorted(result.checks_failed())) or "none"
         if result.error:
             verdict += f": {result.error}"
@@ -725,6 +758,11 @@ def _find(exc: BaseException, kind: type[BaseException]) -> BaseException | None
 
 def write_report(result: RunResult, path: str | Path) -> None:
     write_json(path, result.as_json())
+
+
+def write_html_report(result: RunResult, path: str | Path) -> None:
+    """The run as one self-contained HTML page, from the same masked result as the JSON."""
+    write_html(path, "planasonix-contract run", result.as_json())
 
 
 def junit_cases(result: RunResult) -> list[Case]:
@@ -805,6 +843,10 @@ def junit_cases(result: RunResult) -> list[Case]:
                     skipped="; ".join(left_out),
                 )
             )
+    for gap in result.coverage_gaps:
+        kind = gap.partition(" ")[0]
+        failure = Failure(gap, kind="coverage")
+        cases.append(Case(name=f"coverage: {kind}", classname="contract", failures=[failure]))
     if result.error:
         cases.append(Case(name="run", classname="contract", error=f"could not run: {result.error}"))
     return cases
