@@ -161,7 +161,11 @@ def _transitions(cov: Mapping[str, Any]) -> str:
 def _source(source: Any) -> str:
     if not isinstance(source, Mapping):
         return ""
-    text = f"{source.get('kind')} ({source.get('name')}): {source.get('text')}"
+    # Worded as the terminal words it (contracts.kit.rules.sources.Source).
+    if source.get("kind") == "page":
+        text = f'the published page, "{source.get("name")}": "{source.get("text")}"'
+    else:
+        text = f"{source.get('kind')} ({source.get('name')}): {source.get('text')}"
     return f"<p><strong>source:</strong> {_e(text)}</p>"
 
 
