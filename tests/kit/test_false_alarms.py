@@ -109,3 +109,49 @@ def test_a_read_only_second_key_is_not_an_isolation_failure() -> None:
     assert result.exit_code == EXIT_OK, _describe(result)
     phase = next(p for p in result.phases if p.name == "auth-isolation")
     assert "may not write" in (phase.note or "")
+
+
+class ForeignIdForbidden(Middleware):
+    """Another workspace's id answers 403 (forbidden), not 404: the page names no
+    status, and nothing of the credential is shown or changed."""
+
+    def after(self, request: Request, body: Any, response: Response) -> Response:
+        p = parts(request)
+        if response.status_code != 404 or not p:
+            return response
+        sent = request.headers.get("Authorization", "")
+        other = KEY_B if KEY_A in sent else KEY_A
+        found = self.inner.open(
+            f"{request.path.split('/credentials')[0]}/credentials/{p[0]}",
+            headers={"Authorization": f"Bearer {other}"},
+        )
+        if found.status_code == 200:
+            return self.error(403, "forbidden", "Not your workspace's credential.")
+        return response
+
+
+class ForeignIdReadable(ForeignIdForbidden):
+    """The same, but a GET of another workspace's id shows it: an isolation hole."""
+
+    def after(self, request: Request, body: Any, response: Response) -> Response:
+        answer = super().after(request, body, response)
+        if request.method == "GET" and answer.status_code == 403:
+            sent = request.headers.get("Authorization", "")
+            other = KEY_B if KEY_A in sent else KEY_A
+            return Response.from_app(
+                self.app,
+                {**request.environ, "HTTP_AUTHORIZATION": f"Bearer {other}"},
+                buffered=True,
+            )
+        return answer
+
+
+def test_403_for_another_workspaces_id_is_isolation_kept() -> None:
+    result = run_kit(ForeignIdForbidden(fake_app()), only={"auth-isolation"})
+    assert result.exit_code == EXIT_OK, _describe(result)
+
+
+def test_showing_another_workspaces_id_is_still_caught() -> None:
+    result = run_kit(ForeignIdReadable(fake_app()), only={"auth-isolation"})
+    assert result.exit_code == EXIT_VIOLATIONS, _describe(result)
+    assert "auth-isolation" in result.checks_failed()

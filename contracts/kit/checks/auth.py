@@ -13,7 +13,8 @@ and the next probe goes on.
 - scopes (``--read-only-api-key``): every write route answers 403 and changes
   nothing;
 - isolation (``--second-api-key``): every route on this workspace's ids
-  answers 404 to the other workspace's key, from a state where the call would
+  answers 404, 410 or 403 (:data:`HIDDEN`) to the other workspace's key, never
+  2xx or 409, from a state where the call would
   change something (update and delete of an active credential, restore,
   update and purge of a soft-deleted one), and changes nothing. A second key
   without `connections:write` gets 403 on every write whatever the id, which
@@ -73,6 +74,12 @@ class Way:
     def __str__(self) -> str:
         header = "X-Planasonix-Api-Key" if self.legacy else "Authorization: Bearer"
         return f"{self.prefix}/api with {header}"
+
+
+# Another workspace's id: the page names no status, only isolation. Not found
+# (404), gone (410) or forbidden (403) all keep the credential out of reach; a
+# 2xx shows or changes it, and a 409 tells its state across workspaces.
+HIDDEN = frozenset({403, 404, 410})
 
 
 def ways(ctx: KitContext) -> list[Way]:
@@ -213,12 +220,12 @@ def _isolation_under(ctx: KitContext, way: Way, prefix: str, unknown: str) -> No
                 ctx.notes.append(SECOND_KEY_READ_ONLY)
                 continue
             check_status(
-                ctx, AUTH_ISOLATION, reply, {404}, f"{what} under {way} by another workspace's key"
+                ctx, AUTH_ISOLATION, reply, HIDDEN, f"{what} under {way} by another workspace's key"
             )
         for cred_id in (active, deleted):
             reply = client.get(cred_id, key=other.api_key)
             check_status(
-                ctx, AUTH_ISOLATION, reply, {404}, f"get under {way} of another workspace's id"
+                ctx, AUTH_ISOLATION, reply, HIDDEN, f"get under {way} of another workspace's id"
             )
     if _snapshot(ctx, [active, deleted]) != before:
         ctx.report(
@@ -352,12 +359,12 @@ def check_auth_isolation(ctx: KitContext) -> None:
         if what != "get" and scope_refusal(reply, probes_of[what], other.api_key):
             ctx.notes.append(SECOND_KEY_READ_ONLY)
             continue
-        check_status(ctx, AUTH_ISOLATION, reply, {404}, f"{what} of another workspace's id")
+        check_status(ctx, AUTH_ISOLATION, reply, HIDDEN, f"{what} of another workspace's id")
     if theirs is not None:
         reply = client.get(theirs)
-        check_status(ctx, AUTH_ISOLATION, reply, {404}, "get of another workspace's id")
+        check_status(ctx, AUTH_ISOLATION, reply, HIDDEN, "get of another workspace's id")
         reply = client.delete(theirs)
-        check_status(ctx, AUTH_ISOLATION, reply, {404}, "delete of another workspace's id")
+        check_status(ctx, AUTH_ISOLATION, reply, HIDDEN, "delete of another workspace's id")
     with probing(ctx, "the check that calls with another workspace's key changed nothing"):
         unchanged(before, client.get(mine), "calls with another workspace's key")
     for reader, foreign in ((other, mine), (client, theirs)):

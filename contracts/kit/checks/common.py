@@ -14,6 +14,7 @@ import copy
 import json
 import random
 from collections.abc import Iterator
+from collections.abc import Set as AbstractSet
 from contextlib import contextmanager
 from functools import cache
 from typing import Any
@@ -133,7 +134,11 @@ def fill_canaries(ctx: KitContext, type_: str, config: dict[str, JSON]) -> dict[
 
 
 def _status_violation(
-    check: str, reply: Reply, allowed: set[int], what: str, source: Source | None = None
+    check: str,
+    reply: Reply,
+    allowed: AbstractSet[int],
+    what: str,
+    source: Source | None = None,
 ) -> ContractViolation:
     expected = " or ".join(str(s) for s in sorted(allowed))
     return ContractViolation(
@@ -154,7 +159,7 @@ def check_status(
     ctx: KitContext,
     check: str,
     reply: Reply,
-    allowed: set[int],
+    allowed: AbstractSet[int],
     what: str,
     source: Source | None = None,
 ) -> bool:
