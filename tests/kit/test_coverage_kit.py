@@ -222,3 +222,32 @@ def test_a_bad_fail_under_is_a_one_line_usage_error(value: str, capsys: Any) -> 
 def test_fail_under_reads_kind_and_percent() -> None:
     assert fail_under_arg("transitions=100") == ("transitions", 100.0)
     assert fail_under_arg(" secrets=87.5") == ("secrets", 87.5)
+
+
+def test_the_html_escapes_every_text_of_the_report() -> None:
+    from contracts.kit.coverage.html import html_text
+
+    hostile = '<script>alert(1)</script>"&'
+    document = {
+        "exit_code": 1,
+        "error": hostile,
+        "findings": [
+            {
+                "check": hostile,
+                "message": hostile,
+                "phase": hostile,
+                "source": {"kind": "page", "name": hostile, "text": hostile},
+                "details": [hostile],
+                "sequence": [hostile],
+            }
+        ],
+        "expectations": [{"check": "x", "message": hostile}],
+        "coverage_gaps": [hostile],
+        "coverage": {
+            "transitions": {"transitions": {hostile: {"count": 1, "requests": [hostile]}}},
+            "isolation": {"roles": {hostile: hostile}, "routes": {hostile: {}}},
+        },
+    }
+    page = html_text(hostile, document)
+    assert "<script" not in page and "alert(1)</script>" not in page
+    assert page.count("&lt;script&gt;alert(1)&lt;/script&gt;") >= 10

@@ -82,7 +82,7 @@ def _operations(cov: Mapping[str, Any]) -> str:
             if cell is None:
                 row.append(("na", ""))
                 continue
-            statuses = " ".join(f"{s}: {n}" for s, n in (cell.get("statuses") or {}).items())
+            statuses = ", ".join(f"{s}: {n}" for s, n in (cell.get("statuses") or {}).items())
             if cell.get("exercised"):
                 cls = "exercised"
             elif cell.get("served"):
