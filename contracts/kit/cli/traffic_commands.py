@@ -11,7 +11,7 @@ import sys
 from typing import Any
 
 from contracts.kit.cli.sigterm import sigterm_raises
-from contracts.kit.report import EXIT_ERROR
+from contracts.kit.report import EXIT_ERROR, write_html
 from contracts.kit.traffic.judge import MIN_SECRET_LENGTH, Judge, Violation
 
 DEFAULT_LISTEN = "127.0.0.1:8081"
@@ -53,6 +53,7 @@ def add_commands(commands: Any) -> None:
     )
     proxy.add_argument("--report", metavar="PATH", help="write a JSON report on exit")
     proxy.add_argument("--junitxml", metavar="PATH", help="write a JUnit XML report on exit")
+    proxy.add_argument("--html", metavar="PATH", help="write a self-contained HTML report on exit")
     proxy.add_argument("--threads", type=int, default=8, help="worker threads (default 8)")
     proxy.add_argument("--timeout", type=float, default=60.0, help="seconds per upstream call")
     proxy.add_argument(
@@ -78,6 +79,7 @@ def add_commands(commands: Any) -> None:
     )
     har.add_argument("--report", metavar="PATH", help="write a JSON report")
     har.add_argument("--junitxml", metavar="PATH", help="write a JUnit XML report")
+    har.add_argument("--html", metavar="PATH", help="write a self-contained HTML report")
     har.add_argument(
         "--allow-unjudged",
         action="store_true",
@@ -103,6 +105,13 @@ def _finish(judge: Judge, args: argparse.Namespace) -> int:
         judge.write_report(args.report)
     if args.junitxml:
         judge.write_junit(args.junitxml)
+    code = judge.exit_code
+    if judge.unjudged and not args.allow_unjudged:
+        code = EXIT_ERROR
+    if args.html:
+        # The page from the JSON report's own document (masked by the judge).
+        title = f"planasonix-contract {args.command}"
+        write_html(args.html, title, {**judge.as_json(), "exit_code": code})
     if judge.unjudged:
         # An exchange that could not be judged (an answer not even scanned for
         # secrets) is not a pass: inconclusive (exit 2), as pytest treats a

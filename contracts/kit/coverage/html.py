@@ -174,14 +174,14 @@ def _findings(findings: Sequence[Mapping[str, Any]], cls: str) -> str:
         return "<p>none</p>"
     parts = []
     for finding in findings:
-        check = finding.get("check") or finding.get("rule") or ""
+        check = finding.get("check") or finding.get("expectation") or ""
         phase = f" (phase {finding['phase']})" if finding.get("phase") else ""
         parts.append(f'<div class="finding {cls}"><p><strong>[{_e(check)}]</strong>{_e(phase)} ')
         parts.append(f"{_e(finding.get('message', ''))}</p>{_source(finding.get('source'))}")
         details = finding.get("details") or []
         if details:
             parts.append(_list(details))
-        sequence = finding.get("sequence") or []
+        sequence = finding.get("sequence") or ([finding["curl"]] if finding.get("curl") else [])
         if sequence:
             parts.append("<pre>" + _e("\n".join(str(line) for line in sequence)) + "</pre>")
         parts.append("</div>")

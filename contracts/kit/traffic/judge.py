@@ -37,6 +37,7 @@ from typing import Any
 
 from contracts.kit.canaries import FRAGMENT, CanaryDetector
 from contracts.kit.client import SUCCESS_KIND, operation_of
+from contracts.kit.coverage.watched import WatchedCoverage
 from contracts.kit.report import Case, Failure, write_json, write_junit
 from contracts.kit.statuses import allowed_statuses
 from contracts.kit.traffic.lifecycle_watch import LifecycleWatch
@@ -212,6 +213,8 @@ class Judge:
     # does not say it, but no deployment should), never a violation.
     key_echoes: int = 0
     _keys: KeyMask = field(default_factory=KeyMask)
+    # What the calls seen exercised: operations, statuses, transitions (no secrets kept).
+    coverage: WatchedCoverage = field(default_factory=WatchedCoverage)
     _workspaces: dict[str, str] = field(default_factory=dict)
 
     def _workspace(self, exchange: Observed) -> str:
@@ -281,6 +284,13 @@ class Judge:
             self._note("answers too long or broken off (not schema-checked)")
         else:
             self._judge_response(op, exchange.status, text, body, report)
+        self.coverage.add(
+            exchange.method,
+            exchange.url,
+            exchange.status,
+            exchange.request_headers,
+            body if text is not None and not exchange.truncated else None,
+        )
         if text is not None and not exchange.truncated and is_json(body):
             self.lifecycle.on_exchange(
                 op,
@@ -351,6 +361,8 @@ class Judge:
             lines.append(f"  note: {count} x {note}")
         if self.key_echoes:
             lines.append(f"  EXPECTATION key_echo: {self._key_echo_text()}")
+        if self.coverage.exchanges:
+            lines += [f"  {line}" for line in self.coverage.coverage().table()]
         return "\n".join(lines)
 
     def as_json(self) -> dict[str, Any]:
@@ -367,6 +379,7 @@ class Judge:
             "min_secret_length": MIN_SECRET_LENGTH,
             "notes": dict(sorted(self.notes.items())),
             "unjudged": self.unjudged,
+            "coverage": self.coverage.as_json(),
             "expectations": (
                 [
                     {
