@@ -6,10 +6,12 @@ answer against the lifecycle invariants:
 
 1. soft delete sets ``status: deleted`` and ``deleted_at`` and loses nothing else;
 2. restore brings back ``active``, ``deleted_at: null`` and the same metadata;
-3. after purge the id answers 404 everywhere and no list shows it; its name is free;
+3. after purge the id answers 404 (or 410) everywhere and no list shows it; its
+   name is free;
 4. status changes only through delete and restore;
-5. no two active credentials share a name; a call that would make them is a 409
-   and changes nothing;
+5. no two active credentials share a name (the page: "unique within the
+   workspace"); a call that would make them is refused (409, 400 or 422: the
+   page names no status, and the one seen first is held) and changes nothing;
 6. a repeated or out-of-state call is answered the same way every time and
    changes nothing.
 
@@ -58,6 +60,8 @@ ALTERNATIVES: dict[str, tuple[str, ...]] = {
     "deleted_at on get of a deleted one": ("present", "absent"),
     "deleted_at on list of a deleted one": ("present", "absent"),
     "validation failure status": ("400", "422"),
+    # The page says names are unique within the workspace, not how a clash is refused.
+    "refusal of a taken name": ("409", "400", "422"),
     # A PUT whose config holds one new secret only: the other config fields stay
     # (the page's rule), or, where the deployment documents it, the config is replaced
     # whole (a refusal, for a config that then lacks a field it requires, is not held).
@@ -300,6 +304,18 @@ class Model:
     def _unexpected(self, what: str, reply: Reply, expected: str) -> None:
         self.fail(f"{what}: answered {reply.status}, expected {expected}", reply)
 
+    def _name_refused(self, reply: Reply) -> bool:
+        """A refusal of a taken name (409, 400 or 422), held to one status for the run."""
+        if str(reply.status) not in ALTERNATIVES["refusal of a taken name"]:
+            return False
+        self.choices.hold("refusal of a taken name", str(reply.status), reply.exchange)
+        return True
+
+    def _clash(self, what: str, reply: Reply) -> None:
+        """A call that would give two active credentials one name must be refused."""
+        if not self._name_refused(reply):
+            self._unexpected(what, reply, "a refusal (409, 400 or 422)")
+
     # --- operations --------------------------------------------------------------
 
     def on_create(self, body: Mapping[str, JSON], reply: Reply) -> str | None:
@@ -313,11 +329,10 @@ class Model:
                     f"invariant 5: create made a second active credential named like {holder.id}",
                     reply,
                 )
-            if reply.status != 409:
-                self._unexpected("create with a name an active credential holds", reply, "409")
+            self._clash("create with a name an active credential holds", reply)
             return None
         if holder is not None:  # held by a soft-deleted one: the deployment's choice
-            if reply.status == 409:
+            if self._name_refused(reply):
                 self.choices.hold("name of a soft-deleted credential", "reserved", reply.exchange)
                 return None
             if reply.ok:
@@ -442,11 +457,10 @@ class Model:
                     f"invariant 5: update gave an active credential the name of {holder.id}",
                     reply,
                 )
-            if reply.status != 409:
-                self._unexpected("rename to a name an active credential holds", reply, "409")
+            self._clash("rename to a name an active credential holds", reply)
             return
         elif holder is not None:
-            if reply.status == 409:
+            if self._name_refused(reply):
                 self.choices.hold("name of a soft-deleted credential", "reserved", reply.exchange)
                 return
             if reply.ok:
@@ -519,8 +533,7 @@ class Model:
                     f"(with {holder.id})",
                     reply,
                 )
-            if reply.status != 409:
-                self._unexpected("restore that would clash with an active name", reply, "409")
+            self._clash("restore that would clash with an active name", reply)
             return
         if not reply.ok:
             self._unexpected("restore of a soft-deleted credential", reply, "200")

@@ -372,6 +372,18 @@ class Validation422TypeChange400(Validation422):
         return response if type_change else super().after(request, body, response)
 
 
+class TakenName422(Middleware):
+    """Valid: a name another active credential holds is refused with 422, not 409
+    (the page says names are unique, not with which status)."""
+
+    def after(self, request: Request, body: JSON, response: Response) -> Response:
+        if response.status_code == 409:
+            error = (self.json_of(response) or {}).get("error") or {}
+            if "name" in str(error.get("message", "")):
+                response.status_code = 422
+        return response
+
+
 def _views(data: JSON) -> Iterator[dict[str, JSON]]:
     inner = data.get("data") if isinstance(data, dict) else None
     for item in inner if isinstance(inner, list) else [inner]:
@@ -879,6 +891,7 @@ ALTERNATIVES: dict[str, Callable[[], WsgiApp]] = {
     "create answers 200": wrap(Create200),
     "create answers 202": alt(create_status=202),
     "validation is 422": wrap(Validation422),
+    "taken names refused with 422": wrap(TakenName422),
     "validation is 422, a type change 400": wrap(Validation422TypeChange400),
     "extra non-secret fields": wrap(ExtraFields),
     "no deleted_at on get and list": wrap(NoDeletedAt),

@@ -48,6 +48,11 @@ _FIND_SETTINGS = settings(
 # --- building valid bodies ----------------------------------------------------------
 
 
+NAME_REFUSALS = frozenset({409, 400, 422})
+"""How a deployment may refuse a name another active credential holds: the page
+says names are unique within the workspace, not with which status."""
+
+
 def get_path(config: JSON, path: tuple[str, ...]) -> JSON:
     node = config
     for part in path:

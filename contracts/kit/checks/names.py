@@ -21,7 +21,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from contracts.kit.checks.common import create_ok, expect, password_body
+from contracts.kit.checks.common import NAME_REFUSALS, create_ok, expect, password_body
 from contracts.kit.client import Client
 from contracts.kit.context import KitContext
 from contracts.kit.exchange import Reply
@@ -98,9 +98,11 @@ def _winners(replies: list[Reply], what: str) -> None:
     for reply in replies:
         # A gateway's 502/503/504 is not the API's answer (checks_status.TOLERATED);
         # whatever it let through is read back by `_one_active_named`.
-        if not reply.ok and reply.status != 409 and reply.status not in TOLERATED:
+        if not reply.ok and reply.status not in NAME_REFUSALS and reply.status not in TOLERATED:
             raise ContractViolation(
-                NAMES, f"{what}: answered {reply.status}, expected 2xx or 409", reply.exchange
+                NAMES,
+                f"{what}: answered {reply.status}, expected 2xx or a refusal (409, 400 or 422)",
+                reply.exchange,
             )
     won = [r for r in replies if r.ok]
     if len(won) > 1:

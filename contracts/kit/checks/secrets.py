@@ -22,6 +22,7 @@ import json
 from typing import Any
 
 from contracts.kit.checks.common import (
+    NAME_REFUSALS,
     bounded_walk,
     check_status,
     create_ok,
@@ -203,7 +204,7 @@ def _invalid_requests(
 
     # A duplicate name.
     reply = client.create(secret_body(taken))
-    check_status(ctx, NAMES, reply, {409}, "create with a taken name")
+    check_status(ctx, NAMES, reply, NAME_REFUSALS, "create with a taken name")
     # A config field the fake requires, missing, next to a secret. Which config fields
     # are required is the fake's choice (docs: behaviour): accepting it is as valid.
     body = secret_body(f"{prefix}invalid-1")
