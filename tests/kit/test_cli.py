@@ -159,6 +159,17 @@ def test_could_not_run_is_exit_2(mock_url: str) -> None:
     assert caught.value.code == 2
 
 
+@pytest.mark.parametrize("check", ["response-schema", "validation"])
+def test_a_check_without_a_phase_of_its_own_is_a_usage_error(
+    check: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Alone it would run no probe and print CONFORMANT: a verdict on nothing.
+    with pytest.raises(SystemExit) as caught:
+        main(["run", "--base-url", "http://127.0.0.1:9", "--api-key", KEY, "--check", check])
+    assert caught.value.code == 2
+    assert "invalid choice" in capsys.readouterr().err
+
+
 def test_target_fake_runs_in_process() -> None:
     assert main(["run", "--target", "fake", "--max-examples", "3", "--seed", "2"]) == 0
 

@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from contextlib import nullcontext
 from typing import Any, NoReturn
 
+from contracts.kit.checks import default_phases
 from contracts.kit.cli.cleanup import is_kit_prefix
 from contracts.kit.cli.limits import add_limit_arguments, unwritable
 from contracts.kit.cli.profile_commands import (
@@ -40,7 +41,7 @@ from contracts.kit.context import DEFAULT_SEED, KitContext, Settings
 from contracts.kit.coverage.summary import KINDS as COVERAGE_KINDS
 from contracts.kit.coverage.summary import fail_under_arg
 from contracts.kit.report import EXIT_ERROR, EXIT_OK
-from contracts.kit.violations import CHECKS, KitError
+from contracts.kit.violations import KitError
 from contracts.kit.wire.keymask import KeyMask
 
 
@@ -121,8 +122,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--check",
         action="append",
-        choices=sorted(CHECKS),
-        help="run only this check's phase (repeatable)",
+        # Phases only: response-schema and validation judge the answers of every
+        # phase and have no probes of their own, so alone they would run nothing.
+        choices=[name for name, _ in default_phases(read_only=False)],
+        help="run only this check's phase (repeatable); response-schema and validation "
+        "have no phase of their own: they judge the answers of whichever phases run",
     )
     add_limit_arguments(run)  # --timeout, --max-body
     run.add_argument(
