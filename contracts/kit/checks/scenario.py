@@ -115,7 +115,11 @@ def _partial_update(ctx: KitContext, model: Model, cred: Cred, client: Client) -
     """A PUT whose config holds one new secret and nothing else: every other config field
     is omitted, so it must stay as it was (the page: "Omitted fields are left unchanged"),
     unless the deployment's profile says ``update_replaces_config``. Without a profile the
-    deployment's answer is learned and held.
+    deployment's answer is learned and held: the sentence reads two ways for a field
+    inside ``config`` (an omitted config key left unchanged, or ``config`` sent and so
+    replaced as a whole), and the kit never fails a reading the page allows. Omitted
+    top-level fields (a PUT without ``config`` or without ``name``) are always held to
+    the sentence: the model compares every view with what was last set.
     """
     paths = [p for p in secret_paths(cred.type) if len(p) == 1 and p[0] in cred.sent_config]
     if not paths or not cred.config:
