@@ -27,6 +27,7 @@ from contracts.kit.rules.sources import NO_SECRET, ROUTE_SOURCES
 from contracts.kit.violations import (
     RESPONSE_SCHEMA,
     SECRET_NON_ECHO,
+    STATUS_CODES,
     BudgetExhausted,
     ContractViolation,
     KitError,
@@ -51,6 +52,7 @@ _ITEM = re.compile(r"^(?:/v1)?/api/credentials/(?P<id>[^/]+)(?P<rest>/restore|/p
 _ABSENT: Any = object()
 MAX_RECORDED_BODY = 4000
 KEY_ECHO = "key_echo"  # the expectation an answer that returns a key breaks
+RATE_LIMIT = "rate_limit"  # the expectation a 429 without Retry-After breaks
 UNKNOWN_OWNER = "unknown"  # made with a key that is not the run's (a deployment ignored it)
 # The key roles of an exchange (besides a client's label): see Client.key_role.
 NO_KEY = "no key"
@@ -426,6 +428,7 @@ class Client:
                 )
                 exchange.status = 429
                 exchange.note = f"rate limited; retrying in {wait:.2f}s"
+                self._note_rate_limit(op, response, exchange)
                 response.close()  # its body is not read: nothing to hold
                 self.recorder.add(exchange)
                 self.retries_429 += 1
@@ -450,6 +453,22 @@ class Client:
                 raise violations[0]
             self.soft_violations.extend(violations)
         return reply
+
+    def _note_rate_limit(self, op: str, response: requests.Response, exchange: Exchange) -> None:
+        """A 429 that does not say when to come back: the rate_limit expectation,
+        noted once per run (the client then waits by its own backoff)."""
+        if response.headers.get("Retry-After") is not None:
+            return
+        if any(getattr(p.source, "name", None) == RATE_LIMIT for p in self.soft_violations):
+            return
+        self.soft_violations.append(
+            expected(
+                RATE_LIMIT,
+                STATUS_CODES,
+                f"{op} answered 429 without Retry-After; the kit waited by its own backoff",
+                exchange,
+            )
+        )
 
     def _mask_sent_keys(self, key: str | None, headers: Mapping[str, str] | None) -> None:
         """Every key a request sends (a near miss, another case, an unknown key) is

@@ -114,6 +114,25 @@ def test_429_is_retried_after_retry_after() -> None:
     assert client.budget.used == 3
 
 
+def test_a_429_without_retry_after_is_the_rate_limit_expectation_once() -> None:
+    app = Script([(429, {}, RATE), (429, {}, RATE), (200, {}, EMPTY)])
+    with serve_wsgi(app) as url:
+        client = _client(url)
+        reply = client.list()
+    assert reply.status == 200
+    noted = [p for p in client.soft_violations if p.kind == "expectation"]
+    assert [(p.source.name if p.source else None) for p in noted] == ["rate_limit"]
+    assert "without Retry-After" in noted[0].message
+
+
+def test_a_429_with_retry_after_meets_the_expectation() -> None:
+    app = Script([(429, {"Retry-After": "1"}, RATE), (200, {}, EMPTY)])
+    with serve_wsgi(app) as url:
+        client = _client(url)
+        client.list()
+    assert client.soft_violations == []
+
+
 def test_the_budget_is_never_exceeded_and_keeps_a_cleanup_reserve() -> None:
     with serve_wsgi(Script([(200, {}, EMPTY)])) as url:
         client = _client(url, budget=3)
@@ -319,7 +338,7 @@ def test_a_gateway_error_in_a_race_is_not_the_apis_answer(status: int, accused: 
 
     replies = [reply(201), reply(status)]
     if accused:
-        with pytest.raises(ContractViolation, match="expected 2xx or 409"):
+        with pytest.raises(ContractViolation, match="expected 2xx or a refusal"):
             _winners(replies, "same-name creates")
     else:
         _winners(replies, "same-name creates")
