@@ -9,8 +9,9 @@
   nested objects and lists included, through create, get, list, update,
   delete, restore and purge.
 
-Every answer is scanned by the client (raw, encoded, 12-character fragments
-and 6-character starts and ends: :mod:`contracts.kit.canaries`). What a
+Every answer is scanned by the client (any 6-character window of a canary,
+raw, JSON- or URL-encoded, and longer pieces in hex or base64:
+:mod:`contracts.kit.canaries`). What a
 deployment answers to an invalid request is its own choice here (it may even
 accept some of them); only what comes back is judged.
 """

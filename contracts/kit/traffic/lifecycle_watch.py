@@ -17,7 +17,8 @@ back. So a rule is judged only on evidence the traffic gives:
   a create, rename or restore must never give an active credential a name
   another active one of its workspace holds.
 
-Every open alternative is accepted: GET of a deleted id 200 or 404, lists
+Every open alternative is accepted: GET of a deleted id 200, 404 or 410 (an
+answer that is not 2xx is never evidence), lists
 with or without deleted ones, minimal or full delete/restore bodies,
 ``deleted_at`` present or absent, 409 for out-of-state calls, names of deleted
 credentials reserved or freed. Evidence is ordered by time: a view whose
