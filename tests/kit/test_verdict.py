@@ -184,3 +184,31 @@ def test_an_unwritable_report_path_stops_the_run_before_it_starts(
     err = capsys.readouterr().err
     assert code == 2
     assert err.count("\n") == 1 and flag in err and "no such directory" in err
+
+
+def test_the_terminal_shows_a_few_of_each_expectation_and_counts_the_rest(
+    tmp_path: Path,
+) -> None:
+    from collections import Counter
+    from contextlib import redirect_stdout
+
+    from deployments import problem_json
+
+    from contracts.kit.cli.main import main
+
+    out = io.StringIO()
+    report = tmp_path / "report.json"
+    argv = ["--api-key", "plnx_ind_a", "--check", "auth-isolation", "--report", str(report)]
+    with problem_json.serve(None) as url, redirect_stdout(out):
+        code = main(["run", "--base-url", url, *argv])
+    text = out.getvalue()
+    assert code == 0, text
+    counts = Counter(
+        (f.get("source") or {}).get("name") for f in json.loads(report.read_text())["expectations"]
+    )
+    assert max(counts.values()) > 3, counts  # the deployment meets one many times
+    full = [line for line in text.splitlines() if line.startswith("EXPECTATION [")]
+    assert len(full) == sum(min(c, 3) for c in counts.values())
+    for name, count in counts.items():
+        if count > 3:
+            assert f"EXPECTATION {name}: {count - 3} more like these (all in --report)" in text

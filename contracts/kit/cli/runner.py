@@ -128,6 +128,10 @@ def signals_deferred(on_signal: Callable[[int], None]) -> Iterator[None]:
             signal.signal(s, old)
 
 
+EXPECTATIONS_SHOWN = 3
+"""Expectations of one name the terminal shows in full; the rest are counted."""
+
+
 @dataclass
 class PhaseResult:
     name: str
@@ -665,10 +669,22 @@ class Runner:
                 "expectations not met (rules the published page does not state; they fail "
                 "the run only with --strict or when the profile declares them):"
             )
+            # A deployment that reads one open rule its own way meets it on every
+            # route: the first few of each expectation in full, the rest counted
+            # (the JSON report keeps them all).
+            shown: dict[str, int] = {}
             for finding in result.expectations:
+                name = finding.source.name if finding.source else finding.check
+                shown[name] = shown.get(name, 0) + 1
+                if shown[name] > EXPECTATIONS_SHOWN:
+                    continue
                 where = f"[{finding.check}] (phase {finding.phase})"
                 self.say(f"EXPECTATION {where}: {finding.message}")
                 self._say_body(finding)
+            for name, count in shown.items():
+                if count > EXPECTATIONS_SHOWN:
+                    more = count - EXPECTATIONS_SHOWN
+                    self.say(f"EXPECTATION {name}: {more} more like these (all in --report)")
         if result.not_run:
             self.say("probes that could not run:")
             for line in result.not_run:
