@@ -60,3 +60,34 @@ def test_contract_tests_run_against_a_deployment(pytester: pytest.Pytester) -> N
             "--contract-seed=1",
         )
     result.assert_outcomes(passed=len(CHECKS))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("strict", [False, True])
+def test_expectations_are_listed_and_held_only_when_strict(
+    pytester: pytest.Pytester, strict: bool
+) -> None:
+    from deployments import problem_json
+
+    with problem_json.serve(None) as url:
+        result = pytester.runpytest_inprocess(
+            "--pyargs",
+            "contracts",
+            "-p",
+            "no:cacheprovider",
+            f"--contract-base-url={url}",
+            "--contract-api-key=plnx_ind_a",
+            "--contract-max-examples=2",
+            "--contract-seed=1",
+            *(["--contract-strict"] if strict else []),
+        )
+    # problem+json error bodies carry no code and message: the error_shape expectation,
+    # listed apart; under --contract-strict held, so a failure of the check that met it.
+    outcomes = result.parseoutcomes()
+    assert bool(outcomes.get("failed")) is strict, result.stdout.str()[-3000:]
+    if strict:
+        result.stdout.fnmatch_lines(["*[[]response-schema[]] *without a code and a message*"])
+    else:
+        result.stdout.fnmatch_lines(
+            ["*contract expectations not met*", "EXPECTATION error_shape *"]
+        )

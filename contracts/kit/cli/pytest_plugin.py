@@ -8,6 +8,11 @@ adds options and a fixture. Collecting the contract tests without
 ``PLANASONIX_API_KEY``) is a usage error (exit 4): a CI job whose secret is
 missing must not go green. ``--contract-allow-skip`` makes them skip instead,
 for a suite that runs them only where a deployment is configured.
+Expectations the deployment does not meet (rules the published page does not
+state) are not failures: the terminal summary lists them, as ``run`` does.
+``--contract-strict`` holds them as violations; ``--contract-profile PATH``
+takes the deployment's profile (its declared expectations and its
+``update_replaces_config``), as ``run --profile`` does.
 The kit itself (Hypothesis, schemathesis: the ``[kit]`` extra) is imported
 only when the fixture runs, so a suite that never uses it pays nothing and
 an install without the extra still collects.
@@ -43,6 +48,18 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--contract-seed", type=int, default=None)
     group.addoption("--contract-max-requests", type=int, default=None)
     group.addoption("--contract-read-only", action="store_true", default=False)
+    group.addoption(
+        "--contract-strict",
+        action="store_true",
+        default=False,
+        help="hold every expectation as a violation (as run --strict)",
+    )
+    group.addoption(
+        "--contract-profile",
+        default=None,
+        metavar="PATH",
+        help="the deployment's profile: its declared expectations are held (as run --profile)",
+    )
     group.addoption(
         "--contract-allow-skip",
         action="store_true",
@@ -83,6 +100,17 @@ def contract_result(request: pytest.FixtureRequest) -> RunResult:
     missing = _missing(request.config)
     if missing:  # only with --contract-allow-skip: collection refuses otherwise
         pytest.skip(f"no {missing} given (--contract-allow-skip)")
+    declared: frozenset[str] = frozenset()
+    replaces: bool | None = None
+    if option("--contract-profile"):
+        from contracts.profile import ProfileError, load_profile
+
+        try:
+            profile = load_profile(option("--contract-profile"))
+        except ProfileError as exc:
+            raise pytest.UsageError(f"--contract-profile: {exc}") from None
+        declared = frozenset(profile.expectations)
+        replaces = profile.update_replaces_config
     base_url = option("--contract-base-url")
     api_key = option("--contract-api-key")
     ctx = KitContext.build(
@@ -95,10 +123,38 @@ def contract_result(request: pytest.FixtureRequest) -> RunResult:
             max_examples=option("--contract-max-examples"),
             seed=DEFAULT_SEED if option("--contract-seed") is None else option("--contract-seed"),
             read_only=option("--contract-read-only"),
+            strict=option("--contract-strict"),
+            declared=declared,
+            update_replaces_config=replaces,
         ),
     )
     out = io.StringIO()
     result = Runner(ctx, out=out).run()
+    request.config.stash[_RESULT] = result
     if result.error:
         pytest.fail(f"the contract run could not complete: {result.error}\n{out.getvalue()}")
     return result
+
+
+_RESULT = pytest.StashKey["RunResult"]()
+SHOWN_PER_EXPECTATION = 3
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    """The expectations the run noted: never failures, so shown here, a few of each."""
+    result = config.stash.get(_RESULT, None)
+    if result is None or not result.expectations:
+        return
+    terminalreporter.write_sep(
+        "-", "contract expectations not met (not failures; --contract-strict holds them)"
+    )
+    counts: dict[str, int] = {}
+    for finding in result.expectations:
+        name = finding.source.name if finding.source else finding.check
+        counts[name] = counts.get(name, 0) + 1
+        if counts[name] <= SHOWN_PER_EXPECTATION:
+            terminalreporter.write_line(f"EXPECTATION {name} [{finding.check}]: {finding.message}")
+    for name, count in counts.items():
+        if count > SHOWN_PER_EXPECTATION:
+            more = count - SHOWN_PER_EXPECTATION
+            terminalreporter.write_line(f"EXPECTATION {name}: {more} more like these")
