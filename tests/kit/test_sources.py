@@ -91,7 +91,10 @@ def test_list_checks_prints_every_check_and_its_sources(capsys: pytest.CaptureFi
     out = capsys.readouterr().out
     assert out.strip() == describe_checks().strip()
     for check in CHECKS.values():
-        assert f"{check.name}  [{check.kind}]" in out
+        kinds = {source.kind for source in check.sources}
+        both = "expectation" in kinds and len(kinds) > 1
+        label = "violations and expectations" if both else check.kind
+        assert f"{check.name}  [{label}]" in out
         for source in check.sources:
             assert source.text in out
     for name in EXPECTATIONS:

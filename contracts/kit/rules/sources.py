@@ -318,7 +318,10 @@ def describe_checks() -> str:
     """The text of ``--list-checks``: every check, its kind and the sources of its rules."""
     lines: list[str] = []
     for check in _CHECKS:
-        lines.append(f"{check.name}  [{check.kind}]")
+        kinds = {s.kind == EXPECTATION for s in check.sources}
+        # A check citing both kinds of source reports findings of both kinds.
+        label = check.kind if len(kinds) == 1 else "violations and expectations"
+        lines.append(f"{check.name}  [{label}]")
         lines.append(f"    {check.description}")
         for source in check.sources:
             lines.append(f"    source: {source}")
