@@ -6,10 +6,12 @@ Read from the recorded exchanges, by the role of the key that sent each one
 - ``proven``: a request of that role on that route got the refusal the rules
   want: no key or a near-miss key (the run's key one character off, or in
   another case) refused with a 4xx; a read-only key refused a write with a 4xx;
-  the second workspace's key answered 404 or 410 for an id the run created with
-  another key, and its listing showed none of the ids the other keys hold;
+  the second workspace's key answered 404, 410 or 403 for an id the run created
+  with another key (the statuses the auth-isolation check accepts there), and
+  its listing showed none of the ids the other keys hold;
 - ``broken``: such a request was served instead (a 2xx, or a redirect for a
-  request without a valid key), or the second key's listing showed a foreign id;
+  request without a valid key; a 409 to the second key, which tells the id's
+  state across workspaces), or the second key's listing showed a foreign id;
 - ``untried``: no such request was made;
 - not a cell at all where the role has nothing to prove (reads with the
   read-only key, a create with the second workspace's key).
@@ -44,6 +46,8 @@ APPLIES: dict[str, tuple[str, ...]] = {
     NEAR_MISS: OPERATIONS,
 }
 PROVEN, BROKEN, UNTRIED = "proven", "broken", "untried"
+# Another workspace's id kept out of reach (as contracts.kit.checks.auth.HIDDEN).
+HIDDEN = frozenset({403, 404, 410})
 
 
 @dataclass
@@ -147,8 +151,8 @@ def isolation(exchanges: Iterable[Exchange]) -> IsolationCoverage:
             elif foreign:
                 cover.mark(op, role, PROVEN)
         elif role == SECOND and cred_id is not None and owner.get(cred_id) not in (SECOND, None):
-            if status in (404, 410):
+            if status in HIDDEN:
                 cover.mark(op, role, PROVEN)
-            elif served:
+            elif served or status == 409:
                 cover.mark(op, role, BROKEN)
     return cover
