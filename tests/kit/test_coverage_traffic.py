@@ -102,3 +102,21 @@ def test_check_har_reports_coverage_in_json_and_html(tmp_path: Path) -> None:
     assert "planasonix-contract check-har" in text and 'id="transitions"' in text
     for secret in (KEY, "pw-k2-1234"):
         assert secret not in text and secret not in report.read_text()
+
+
+def test_diff_reports_what_the_deployments_side_exercised() -> None:
+    from broken_variants import KEY_A, served
+    from broken_variants import fake_app as variant_fake
+
+    from contracts.kit.profiles.diff import run_diff
+    from contracts.profile import DEFAULT_PROFILE
+
+    with served(variant_fake()) as url:
+        result = run_diff(url, KEY_A, profile=DEFAULT_PROFILE)
+    coverage = result.as_json()["coverage"]
+    transitions = coverage["transitions"]["transitions"]
+    # The sequence creates, soft-deletes and restores: those are counted, with requests.
+    assert transitions["active → deleted"]["count"] > 0
+    assert transitions["active → deleted"]["requests"]
+    assert coverage["statuses"]["operations"]["create"]["seen"]["201|200"] > 0
+    assert "secrets" not in coverage

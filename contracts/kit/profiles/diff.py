@@ -36,6 +36,7 @@ from contracts.kit.checks.common import draw_one, secret_configs
 from contracts.kit.checks.paging import page_limit, walk
 from contracts.kit.client import Client
 from contracts.kit.context import DEFAULT_SEED, KitContext
+from contracts.kit.coverage.summary import traffic_coverage
 from contracts.kit.exchange import Reply
 from contracts.kit.model import Model, same_setting
 from contracts.kit.report import EXIT_ERROR, EXIT_OK, EXIT_VIOLATIONS, Case, Failure, write_json
@@ -606,6 +607,8 @@ class DiffResult:
     requests: int = 0
     seconds: float = 0.0
     leftovers: list[str] = field(default_factory=list)
+    # What the deployment's side exercised: operations, statuses, transitions.
+    coverage: dict[str, JSON] = field(default_factory=dict)
 
     @property
     def exit_code(self) -> int:
@@ -641,6 +644,7 @@ class DiffResult:
             "requests": self.requests,
             "seconds": round(self.seconds, 3),
             "leftovers": self.leftovers,
+            "coverage": self.coverage,
         }
 
     def text(self) -> str:
@@ -801,6 +805,7 @@ def run_diff(
         result.error = str(exc)
     finally:
         result.leftovers = ctx.cleanup()
+        result.coverage = traffic_coverage(ctx.recorder.exchanges).as_json()
         result.requests = ctx.budget.used
         result.seconds = time.monotonic() - started
     return result
