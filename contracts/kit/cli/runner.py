@@ -438,10 +438,7 @@ class Runner:
         result.choices = self.ctx.choices.as_json()
         result.exchanges = [e.as_json() for e in self.ctx.recorder.exchanges[-3000:]]
         self._drain("cleanup")
-        ctx = self.ctx
-        self.coverage = run_coverage(ctx.recorder.exchanges, ctx.prefixes, ctx.legacy_header)
-        result.coverage = self.coverage.as_json()
-        result.coverage_gaps = self.coverage.gaps(self.fail_under)
+        self._measure_coverage()
         skipped = [p.name for p in result.phases if p.status == "skipped"]
         if result.error:
             result.exit_code = EXIT_ERROR
@@ -463,6 +460,20 @@ class Runner:
             result.exit_code = EXIT_OK
         self._mask_result()
         self.summary()
+
+    def _measure_coverage(self) -> None:
+        """What the run covered; a failure to measure it never costs the verdict, but a
+        --fail-under that cannot be judged is a gap."""
+        ctx, result = self.ctx, self.result
+        try:
+            self.coverage = run_coverage(ctx.recorder.exchanges, ctx.prefixes, ctx.legacy_header)
+            result.coverage = self.coverage.as_json()
+            result.coverage_gaps = self.coverage.gaps(self.fail_under)
+        except Exception as exc:
+            self.coverage = None
+            why = f"coverage could not be measured: {describe_exception(exc)}"
+            result.coverage = {"error": why}
+            result.coverage_gaps = [f"{kind}: {why}" for kind in self.fail_under]
 
     def _file(self, finding: Finding) -> None:
         """A finding into the result: an expectation apart, unless the user holds it."""

@@ -102,7 +102,7 @@ class IsolationCoverage:
 def _listed_ids(body: str) -> set[str]:
     try:
         data = json.loads(body).get("data")
-    except (ValueError, AttributeError):
+    except (ValueError, AttributeError, RecursionError):  # a body nested too deep too
         return set()
     if not isinstance(data, list):
         return set()
@@ -126,7 +126,7 @@ def isolation(exchanges: Iterable[Exchange]) -> IsolationCoverage:
         if op == "create" and served:
             try:
                 data = json.loads(exchange.response_body).get("data")
-            except (ValueError, AttributeError):
+            except (ValueError, AttributeError, RecursionError):  # a body nested too deep too
                 data = None
             if isinstance(data, dict) and isinstance(data.get("id"), str):
                 owner[data["id"]] = role

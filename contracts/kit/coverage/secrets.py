@@ -75,7 +75,7 @@ def _sent(type_: str, config: Any) -> set[str]:
 def _json(text: str | None) -> Any:
     try:
         return json.loads(text or "")
-    except ValueError:
+    except (ValueError, RecursionError):  # a body nested too deep is none the kit reads
         return None
 
 

@@ -84,7 +84,7 @@ class TransitionCoverage:
 def _created_id(exchange: Exchange) -> str | None:
     try:
         data = json.loads(exchange.response_body).get("data")
-    except (ValueError, AttributeError):
+    except (ValueError, AttributeError, RecursionError):  # a body nested too deep too
         data = None
     if isinstance(data, dict) and isinstance(data.get("id"), str):
         return str(data["id"])
