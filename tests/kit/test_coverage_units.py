@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import json
+from typing import Any
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -149,3 +150,40 @@ def test_any_text_of_a_report_reaches_the_page_escaped(text: str) -> None:
     page = html_text(text, {"exit_code": 1, "error": text, "findings": [finding]})
     assert html.escape(text, quote=True) in page
     assert "<i>" not in page  # the page itself uses no <i>: any one would be the text's
+
+
+def test_an_answer_nested_too_deep_is_read_as_no_body() -> None:
+    from contracts.kit.coverage.summary import run_coverage
+
+    deep = "[" * 100000 + "]" * 100000
+    made = _ex(1, "POST", C, 201, sent={"name": "n", "type": "password", "config": {}})
+    made.response_body = deep
+    listed = _ex(2, "GET", C, 200, role="second")
+    listed.response_body = deep
+    cover = run_coverage([made, listed], ("",), False)
+    assert cover.transitions.missing and cover.isolation is not None
+
+
+def test_a_coverage_that_cannot_be_measured_keeps_the_verdict(monkeypatch: Any) -> None:
+    import io
+    import secrets as pysecrets
+
+    from contracts.kit.cli import runner as runner_module
+    from contracts.kit.context import KitContext
+    from contracts.kit.fake_target import serve_fake
+
+    def broken(*args: object) -> Coverage:
+        raise RuntimeError("no")
+
+    monkeypatch.setattr(runner_module, "run_coverage", broken)
+    key = "plnx_test_" + pysecrets.token_hex(12)
+    with serve_fake({key: "ws_a"}) as url:
+        ctx = KitContext.build(url, key)
+        gate = {"transitions": 100.0}
+        result = runner_module.Runner(
+            ctx, out=io.StringIO(), only={"pagination"}, fail_under=gate
+        ).run()
+    assert result.findings == [] and result.error == ""
+    assert result.coverage["error"].startswith("coverage could not be measured: RuntimeError")
+    assert result.coverage_gaps and result.coverage_gaps[0].startswith("transitions: ")
+    assert result.exit_code == 1
