@@ -24,10 +24,10 @@ h1{font-size:1.4em}h2{font-size:1.15em;margin-top:1.6em;border-bottom:1px solid 
 table.matrix{border-collapse:collapse;margin:.5em 0}
 .matrix th,.matrix td{border:1px solid #b8bfc8;padding:.25em .55em;text-align:center}
 .matrix th{background:#eef1f5}.matrix th.row{text-align:left}
-td.seen,td.proven,td.exercised{background:#bfe8c6}
-td.missing,td.broken,td.unexercised{background:#f6b9b3}
-td.undocumented{background:#fbe2a6}td.untried{background:#e6e6e6}
-td.na,td.unserved{background:#fafafa;color:#8a929c}
+.seen,.proven,.exercised{background:#bfe8c6}
+.missing,.broken,.unexercised{background:#f6b9b3}
+.undocumented{background:#fbe2a6}.untried{background:#e6e6e6}
+.na,.unserved{background:#fafafa;color:#8a929c}
 .finding{border-left:4px solid #d0463b;padding:.3em .8em;margin:.7em 0;background:#fff6f5}
 .finding.expectation{border-color:#d69a1c;background:#fffaf0}
 pre{white-space:pre-wrap;word-break:break-all;background:#f4f6f8;padding:.4em;margin:.3em 0}
