@@ -251,3 +251,10 @@ def test_the_html_escapes_every_text_of_the_report() -> None:
     page = html_text(hostile, document)
     assert "<script" not in page and "alert(1)</script>" not in page
     assert page.count("&lt;script&gt;alert(1)&lt;/script&gt;") >= 10
+
+
+def test_an_unwritable_html_path_is_refused_before_any_request(tmp_path: Path, capsys: Any) -> None:
+    code = main(["run", "--target", "fake", "--html", str(tmp_path / "missing" / "r.html")])
+    assert code == EXIT_ERROR
+    err = capsys.readouterr().err
+    assert "--html" in err and err.count("\n") == 1
