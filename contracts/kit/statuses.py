@@ -28,6 +28,10 @@ DOCUMENTED_ERRORS = frozenset({400, 401, 403, 404, 405, 409, 410, 413, 415, 422,
 # Not the deployment's answer but its infrastructure's (a proxy's timeout, a gateway),
 # and 406 for an Accept header it cannot meet (schemathesis sends odd ones).
 TOLERATED = frozenset({406, 408, 502, 503, 504})
+# Another workspace's id: answered as an id that does not exist (404, or 410 as
+# the lifecycle allows for ids a key cannot see), never 2xx, never a 409 that
+# tells its state, never a 403 that tells it exists. Isolation between keys.
+FOREIGN_ID = frozenset({404, 410})
 # The endpoint table (create: "2xx with the new metadata"): each route's success codes.
 SUCCESS: dict[str, frozenset[int]] = {
     "list": frozenset({200}),

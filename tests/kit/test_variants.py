@@ -78,6 +78,7 @@ def test_the_kit_learns_each_alternative() -> None:
         "validation failure status": "422",
         "page size over the maximum": "clamped",
         "update with part of the config": "replaced",
+        "refusal of a taken name": "409",
     }
 
 

@@ -13,8 +13,8 @@ and the next probe goes on.
 - scopes (``--read-only-api-key``): every write route answers 403 and changes
   nothing;
 - isolation (``--second-api-key``): every route on this workspace's ids
-  answers 404, 410 or 403 (:data:`HIDDEN`) to the other workspace's key, never
-  2xx or 409, from a state where the call would
+  answers 404 or 410 (:data:`HIDDEN`, as an unknown id) to the other
+  workspace's key, never 2xx, 409 or 403, from a state where the call would
   change something (update and delete of an active credential, restore,
   update and purge of a soft-deleted one), and changes nothing. A second key
   without `connections:write` gets 403 on every write whatever the id, which
@@ -43,6 +43,7 @@ from contracts.kit.context import KitContext
 from contracts.kit.exchange import Exchange, Reply
 from contracts.kit.rules import page
 from contracts.kit.rules.sources import from_page
+from contracts.kit.statuses import FOREIGN_ID
 from contracts.kit.violations import (
     AUTH_ISOLATION,
     SCOPES,
@@ -76,10 +77,7 @@ class Way:
         return f"{self.prefix}/api with {header}"
 
 
-# Another workspace's id: the page names no status, only isolation. Not found
-# (404), gone (410) or forbidden (403) all keep the credential out of reach; a
-# 2xx shows or changes it, and a 409 tells its state across workspaces.
-HIDDEN = frozenset({403, 404, 410})
+HIDDEN = FOREIGN_ID  # another workspace's id: see contracts.kit.statuses.FOREIGN_ID
 
 
 def ways(ctx: KitContext) -> list[Way]:

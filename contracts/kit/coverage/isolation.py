@@ -6,7 +6,7 @@ Read from the recorded exchanges, by the role of the key that sent each one
 - ``proven``: a request of that role on that route got the refusal the rules
   want: no key or a near-miss key (the run's key one character off, or in
   another case) refused with a 4xx; a read-only key refused a write with a 4xx;
-  the second workspace's key answered 404, 410 or 403 for an id the run created
+  the second workspace's key answered 404 or 410 for an id the run created
   with another key (the statuses the auth-isolation check accepts there), and
   its listing showed none of the ids the other keys hold;
 - ``broken``: such a request was served instead (a 2xx, or a redirect for a
@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from contracts.kit.client import NEAR_MISS, NO_KEY, operation_of
 from contracts.kit.coverage.operations import OPERATIONS
 from contracts.kit.exchange import Exchange
+from contracts.kit.statuses import FOREIGN_ID
 
 SECOND, READ_ONLY = "second", "read-only"
 ROLES = (SECOND, READ_ONLY, NO_KEY, NEAR_MISS)
@@ -46,8 +47,7 @@ APPLIES: dict[str, tuple[str, ...]] = {
     NEAR_MISS: OPERATIONS,
 }
 PROVEN, BROKEN, UNTRIED = "proven", "broken", "untried"
-# Another workspace's id kept out of reach (as contracts.kit.checks.auth.HIDDEN).
-HIDDEN = frozenset({403, 404, 410})
+HIDDEN = FOREIGN_ID  # another workspace's id kept out of reach, as auth-isolation holds it
 
 
 @dataclass
