@@ -150,6 +150,9 @@ def add_verify_consumer_command(commands: Any) -> None:
     verify.add_argument("--timeout", type=float, default=30.0, help="seconds per request")
     verify.add_argument("--junitxml", metavar="PATH", help="write a JUnit XML report")
     verify.add_argument("--report", metavar="PATH", help="write a JSON report")
+    verify.add_argument(
+        "--html", metavar="PATH", help="write the report as one self-contained HTML page"
+    )
 
 
 def verify_consumer_command(args: Any) -> int:
@@ -158,6 +161,15 @@ def verify_consumer_command(args: Any) -> int:
     if not args.api_key:
         print("planasonix-contract: --api-key is required", file=sys.stderr)
         return EXIT_ERROR
+    for path, flag in (
+        (args.report, "--report"),
+        (args.junitxml, "--junitxml"),
+        (args.html, "--html"),
+    ):
+        problem = unwritable(path, flag)
+        if problem:  # before any request: the replay must not end without its report
+            print(f"planasonix-contract: {problem}", file=sys.stderr)
+            return EXIT_ERROR
     interactions = load_contract(args.contract)  # a KitError: one line, exit 2
     result = verify_consumer(
         interactions,
@@ -167,5 +179,5 @@ def verify_consumer_command(args: Any) -> int:
         timeout=args.timeout,
     )
     print(result.text())
-    write_reports(result, args.report, args.junitxml)
+    write_reports(result, args.report, args.junitxml, args.html)
     return result.exit_code
