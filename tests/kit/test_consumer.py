@@ -129,6 +129,7 @@ def test_a_restore_answering_409_breaks_the_consumer(
     contract: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     report = tmp_path / "r.json"
+    page = tmp_path / "r.html"
     with served(RestoreConflicts(fake_app())) as url:
         code = main(
             [
@@ -140,6 +141,8 @@ def test_a_restore_answering_409_breaks_the_consumer(
                 KEY_A,
                 "--report",
                 str(report),
+                "--html",
+                str(page),
             ]
         )
     assert code == 1
@@ -147,6 +150,20 @@ def test_a_restore_answering_409_breaks_the_consumer(
     assert [o["interaction"].split()[0] for o in failed] == ["restore"]
     assert "answered 409 where the consumer met 200" in failed[0]["why"]
     assert "FAILED       restore /api" in capsys.readouterr().out
+    # The same verdict as one offline page: the interaction table and the failure.
+    html = page.read_text()
+    assert "VIOLATIONS FOUND" in html and 'id="interactions"' in html
+    assert "answered 409 where the consumer met 200" in html
+    assert KEY_A not in html
+
+
+def test_an_unwritable_html_path_is_refused_before_any_request(
+    contract: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["--base-url", "http://127.0.0.1:9", "--api-key", KEY_A]
+    code = main(["verify-consumer", str(contract), *argv, "--html", "/nonexistent/r.html"])
+    assert code == 2
+    assert "--html" in capsys.readouterr().err
 
 
 def test_a_refusal_whose_cause_is_not_kept_is_not_replayed(tmp_path: Path) -> None:

@@ -45,6 +45,10 @@ def _list(items: Iterable[object], cls: str = "") -> str:
     return f"<ul{attr}>{rows}</ul>" if rows else "<p>none</p>"
 
 
+# verify-consumer's verdicts, coloured as the coverage cells are.
+_VERDICT_CLASS = {"passed": "exercised", "failed": "missing", "not replayed": "untried"}
+
+
 def _table(
     title: str, columns: Sequence[str], rows: Sequence[tuple[str, Sequence[tuple[str, str]]]]
 ) -> str:
@@ -243,6 +247,22 @@ def html_text(title: str, document: Mapping[str, Any]) -> str:
         if isinstance(coverage.get("transitions"), Mapping):
             body.append('<h3 id="transitions">Lifecycle transitions</h3>')
             body.append(_transitions(coverage["transitions"]))
+    if document.get("interactions"):
+        # verify-consumer: every recorded interaction pattern and how it replayed.
+        rows = [
+            (
+                str(i.get("interaction", "")),
+                [
+                    ("", str(i.get("expected", ""))),
+                    (_VERDICT_CLASS.get(str(i.get("verdict")), ""), str(i.get("verdict", ""))),
+                    ("", "" if i.get("status") is None else str(i.get("status"))),
+                ],
+            )
+            for i in document["interactions"]
+            if isinstance(i, Mapping)
+        ]
+        body.append('<h2 id="interactions">Interactions</h2>')
+        body.append(_table("interactions", ["expects", "verdict", "status"], rows))
     body.append('<h2 id="violations">Violations</h2>')
     body.append(_findings(document.get("findings") or document.get("violations") or [], ""))
     body.append('<h2 id="expectations">Expectations not met</h2>')

@@ -39,6 +39,7 @@ from contracts.kit.report import (
     EXIT_VIOLATIONS,
     Case,
     Failure,
+    write_html,
     write_json,
     write_junit,
 )
@@ -396,9 +397,32 @@ def junit_cases(result: ConsumerResult) -> list[Case]:
     return cases
 
 
-def write_reports(result: ConsumerResult, report: str | None, junitxml: str | None) -> None:
+def html_document(result: ConsumerResult) -> dict[str, Any]:
+    """The JSON report, with each failed interaction as a finding and each one not
+    replayed as a probe that could not run, for the shared HTML page."""
+    document = result.as_json()
+    document["findings"] = [
+        {
+            "check": o.label,
+            "message": f"expects {o.expected}; answered {o.got}: {o.why}",
+            "sequence": o.curl,
+        }
+        for o in result.outcomes
+        if o.verdict == FAILED
+    ]
+    document["not_run"] = [
+        f"{o.label}: {o.why}" for o in result.outcomes if o.verdict == NOT_REPLAYED
+    ]
+    return document
+
+
+def write_reports(
+    result: ConsumerResult, report: str | None, junitxml: str | None, html: str | None = None
+) -> None:
     if report:
         write_json(report, result.as_json())
+    if html:
+        write_html(html, "planasonix-contract verify-consumer", html_document(result))
     if junitxml:
         write_junit(
             junitxml,
