@@ -52,6 +52,7 @@ class Profile:
     query_error_status: int = 400
     get_deleted: str = "found"
     list_default_status: str = "active"
+    list_order: str = "newest_first"
     delete_deleted: str = "unchanged"
     restore_active: str = "unchanged"
     deleted_names: str = "reserved"

@@ -101,6 +101,12 @@ class Conflict(ApiError):
     default_message = "The request conflicts with the current state."
 
 
+class Gone(ApiError):
+    status = 410
+    code = "gone"
+    default_message = "The resource is gone."
+
+
 class PayloadTooLarge(ApiError):
     status = 413
     code = "payload_too_large"
@@ -128,6 +134,10 @@ class InternalError(ApiError):
 # Store-level names, so callers of the store read as the domain, not HTTP.
 class CredentialNotFound(NotFound):
     default_message = "No credential with this id exists in this workspace."
+
+
+class CredentialGone(Gone):
+    default_message = "The credential is deleted; restore it first."
 
 
 class NameTaken(Conflict):

@@ -20,6 +20,7 @@ from contracts.profile import DEFAULT_PROFILE, Profile, ProfileError, load_profi
 
 from .errors import (
     ApiError,
+    CredentialGone,
     CredentialNotFound,
     ErrorDetail,
     InvalidRequest,
@@ -63,9 +64,10 @@ class Policy:
         return self.profile.update_replaces_config
 
     def repeat_delete(self) -> None:
-        """A delete of a deleted credential: nothing happens, or a 409."""
+        """A delete of a deleted credential: nothing happens, or a 409, 404 or 410."""
         if self.profile.delete_deleted == "conflict":
             raise StateConflict("The credential is already deleted.")
+        _hidden(self.profile.delete_deleted)
 
     def restore_active(self) -> None:
         """A restore of an active credential: nothing happens, or a 409."""
@@ -78,18 +80,22 @@ class Policy:
             raise StateConflict("Delete the credential before deleting it permanently.")
 
     def update_deleted(self) -> None:
-        """An update of a soft-deleted credential: refused (409 or 404), or allowed."""
+        """An update of a soft-deleted credential: refused (409, 404 or 410), or allowed."""
         if self.profile.update_deleted == "conflict":
             raise StateConflict("A deleted credential cannot be updated; restore it first.")
-        if self.profile.update_deleted == "not_found":
-            raise CredentialNotFound()
+        _hidden(self.profile.update_deleted)
 
     # --- reads ---------------------------------------------------------------------------
 
     def visible_by_id(self, status: str) -> None:
-        """A GET of a credential with `status`: 404 when deleted ones are invisible."""
-        if status == "deleted" and self.profile.get_deleted == "not_found":
-            raise CredentialNotFound()
+        """A GET of a credential with `status`: 404 or 410 when deleted ones are hidden."""
+        if status == "deleted":
+            _hidden(self.profile.get_deleted)
+
+    @property
+    def oldest_first(self) -> bool:
+        """Lists run oldest first; newest first otherwise ("unspecified" serves that too)."""
+        return self.profile.list_order == "oldest_first"
 
     def _deleted_at(self, where: str) -> str:
         profile = self.profile
@@ -190,6 +196,14 @@ class Policy:
             return standard
         inner = standard.get("error", {})
         return {key: inner[key] for key in ("code", "message", "details") if key in inner}
+
+
+def _hidden(setting: str) -> None:
+    """A soft-deleted id answered as if gone: 404 for "not_found", 410 for "gone"."""
+    if setting == "not_found":
+        raise CredentialNotFound()
+    if setting == "gone":
+        raise CredentialGone()
 
 
 DEFAULT_POLICY: Final = Policy()

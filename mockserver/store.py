@@ -350,12 +350,20 @@ class CredentialStore:
         limit: int = DEFAULT_LIMIT,
         after: SortKey | None = None,
     ) -> Page:
-        """A page, newest first (created_at, then id, descending), strictly after `after`."""
+        """A page, newest first (created_at, then id, descending), strictly after `after`;
+        oldest first (ascending) when the profile's list_order says so."""
         _fail(list_param_errors(status, type, limit, self.policy.max_limit))
         with self._lock:
             index = self._indices.get((workspace, status, type))
             if index is None:
                 keys: list[SortKey] = []
+            elif self.policy.oldest_first:
+                walk = (
+                    iter(index)
+                    if after is None
+                    else index.irange(minimum=after, inclusive=(False, True))
+                )
+                keys = list(islice(walk, limit + 1))
             elif after is None:
                 keys = list(islice(reversed(index), limit + 1))
             else:

@@ -22,6 +22,14 @@ LEGACY_HEADER = "X-Planasonix-Api-Key"
 
 def discover(ctx: KitContext) -> None:
     """Set ``ctx.prefixes`` (relative to the clients' base URL) and ``ctx.legacy_header``."""
+    discover_prefixes(ctx)
+    probe_legacy_header(ctx)
+
+
+def discover_prefixes(ctx: KitContext) -> None:
+    """Set ``ctx.prefixes``, moving the clients under ``/v1`` when only it is served
+    (``learn`` and ``diff`` ask this too). Nothing served: left as it was, for the
+    caller's first call to say why (a rejected key, say)."""
     base = ctx.client.base_url
     served = [
         prefix
@@ -39,7 +47,6 @@ def discover(ctx: KitContext) -> None:
         served = [p.removeprefix(served[0]) for p in served]
     if served:
         ctx.prefixes = tuple(served)
-    probe_legacy_header(ctx)
 
 
 def probe_legacy_header(ctx: KitContext) -> None:

@@ -112,7 +112,7 @@ def learn_command(args: Any) -> int:
     if result.error:
         say(f"could not run: {result.error}")
         return EXIT_ERROR
-    broken = [v for v in result.violations if getattr(v, "kind", "violation") != "expectation"]
+    broken = result.broken
     for violation in result.violations:
         label = "VIOLATION" if violation in broken else "EXPECTATION"
         say(f"{label} [{violation.check}] {violation.message}")

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from contracts.kit.checks.paging import page_limit
+from contracts.kit.checks.prefixes import discover_prefixes
 from contracts.kit.checks.scenario import probe_config_update
 from contracts.kit.client import Client
 from contracts.kit.context import DEFAULT_SEED, KitContext
@@ -29,10 +30,11 @@ from contracts.kit.profiles.diff import (
     Side,
     Step,
     build_sequence,
+    list_order,
     preflight,
 )
 from contracts.kit.report import EXIT_ERROR, EXIT_OK, EXIT_VIOLATIONS
-from contracts.kit.violations import ContractViolation, KitError
+from contracts.kit.violations import EXPECTATION, ContractViolation, KitError
 from contracts.kit.wire.limits import DEFAULT_MAX_BODY
 from contracts.profile import DOCUMENTED_FIELDS, Profile, setting_names
 from contracts.registry import CREDENTIAL_TYPES, config_fields
@@ -43,12 +45,18 @@ HUGE_LIMIT = 100000
 # Model.choices situation -> (profile setting, {answer: value}).
 FROM_CHOICES: dict[str, tuple[str, dict[str, JSON]]] = {
     "create status code": ("create_status", {"201": 201, "200": 200, "202": 202, "203": 203}),
-    "GET of a soft-deleted id": ("get_deleted", {"200": "found", "404": "not_found"}),
+    "GET of a soft-deleted id": (
+        "get_deleted",
+        {"200": "found", "404": "not_found", "410": "gone"},
+    ),
     "list without status": (
         "list_default_status",
         {"active only": "active", "deleted included": "all"},
     ),
-    "delete of an already deleted one": ("delete_deleted", {"200": "unchanged", "409": "conflict"}),
+    "delete of an already deleted one": (
+        "delete_deleted",
+        {"200": "unchanged", "409": "conflict", "404": "not_found", "410": "gone"},
+    ),
     "restore of an active one": ("restore_active", {"200": "unchanged", "409": "conflict"}),
     "name of a soft-deleted credential": (
         "deleted_names",
@@ -57,7 +65,7 @@ FROM_CHOICES: dict[str, tuple[str, dict[str, JSON]]] = {
     "purge of an active one": ("purge_active", {"200": "allowed", "409": "conflict"}),
     "update of a soft-deleted one": (
         "update_deleted",
-        {"409": "conflict", "200": "allowed", "404": "not_found"},
+        {"409": "conflict", "200": "allowed", "404": "not_found", "410": "gone"},
     ),
     "deleted_at on get": ("deleted_at_on_get", {"present": "present", "absent": "absent"}),
     "deleted_at on list": ("deleted_at_on_list", {"present": "present", "absent": "absent"}),
@@ -85,10 +93,16 @@ class LearnResult:
         return tuple(n for n in setting_names() if n not in self.settings)
 
     @property
+    def broken(self) -> list[ContractViolation]:
+        """The findings against the page or its invariants; expectations not met (a
+        ``+00:00`` offset, an error body of another shape) are not among them."""
+        return [v for v in self.violations if v.kind != EXPECTATION]
+
+    @property
     def exit_code(self) -> int:
         if self.error:
             return EXIT_ERROR
-        return EXIT_VIOLATIONS if self.violations else EXIT_OK
+        return EXIT_VIOLATIONS if self.broken else EXIT_OK
 
     def profile(self) -> Profile:
         """The learned settings, the fake's defaults elsewhere (listed as undetermined)."""
@@ -104,11 +118,14 @@ class LearnResult:
 class Observer:
     """Reads settings off the deployment's answers, step by step."""
 
-    def __init__(self, settings: dict[str, JSON]) -> None:
+    def __init__(self, settings: dict[str, JSON], side: Side | None = None) -> None:
         self.settings = settings
+        self.side = side
         self.violations: list[ContractViolation] = []
         self.extras: set[str] = set()
         self.error_shapes: set[str] = set()
+        self.created: list[str] = []  # handles, in the order they were created
+        self.orders: set[str] = set()  # list_order of every walk that showed two or more
 
     def on_step(self, index: int, step: Step, outcomes: dict[str, Outcome]) -> None:
         outcome = outcomes[DEPLOYMENT]
@@ -125,7 +142,10 @@ class Observer:
             if isinstance(view, dict) and "config" in view:
                 self._extras(view)
         setting = step.setting
+        if step.op == "walk" and reply.status == 200:
+            self._order(outcome.items or [])
         if step.op == "create" and reply.ok and step.settle is None:
+            self.created.append(step.handle or "")
             self.settings.setdefault("create_location", "Location" in reply.headers)
             if isinstance(reply.data, dict):
                 shown = "shown" if "created_by" in reply.data else "omitted"
@@ -143,6 +163,15 @@ class Observer:
             self.settings["query_error_status"] = reply.status
         elif setting in ("type_filter", "status_filter"):
             self._filter(setting, step, reply.status, outcome.items or [])
+
+    def _order(self, items: list[JSON]) -> None:
+        if self.side is None:
+            return
+        ids = [i["id"] for i in items if isinstance(i, dict) and isinstance(i.get("id"), str)]
+        handles = [self.side.handle_of(i) for i in ids]
+        order = list_order([self.created.index(h) for h in handles if h in self.created])
+        if order is not None:
+            self.orders.add(order)
 
     def _extras(self, view: dict[str, JSON]) -> None:
         type_ = view.get("type")
@@ -173,6 +202,11 @@ class Observer:
         if len(self.error_shapes) == 1 and self.error_shapes <= {"envelope", "flat"}:
             self.settings["error_body"] = next(iter(self.error_shapes))
         self.settings["extra_fields"] = sorted(self.extras)[:50]
+        if self.orders:
+            # Walks that disagree: the deployment keeps no order diff could hold it to.
+            self.settings["list_order"] = (
+                next(iter(self.orders)) if len(self.orders) == 1 else "unspecified"
+            )
 
 
 def probe_page_size_max(client: Client, settings: dict[str, JSON]) -> None:
@@ -219,9 +253,11 @@ def run_learn(
         base_url, api_key, max_requests=max_requests, timeout=timeout, max_body=max_body
     )
     result = LearnResult(base_url=ctx.client.base_url, prefix=ctx.prefix, seed=seed)
-    observer = Observer(result.settings)
     side = Side(DEPLOYMENT, ctx, model=Model(ctx.choices, prefix=ctx.prefix))
+    observer = Observer(result.settings, side)
     try:
+        discover_prefixes(ctx)  # /api, /v1/api or both, as `run` finds them
+        result.base_url = ctx.client.base_url
         preflight(ctx.client)
         if progress:
             progress(f"probing {result.base_url} with prefix {ctx.prefix}")
@@ -248,5 +284,6 @@ def _consistent(settings: dict[str, JSON]) -> None:
     maximum = settings.get("page_size_max", Profile().page_size_max)
     if settings.get("page_size_default", 0) > maximum:
         settings.pop("page_size_default")
-    if settings.get("update_deleted") == "not_found" and settings.get("get_deleted") != "not_found":
+    hidden = ("not_found", "gone")
+    if settings.get("update_deleted") in hidden and settings.get("get_deleted") not in hidden:
         settings.pop("update_deleted")
