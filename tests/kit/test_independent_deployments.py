@@ -53,12 +53,6 @@ def test_a_valid_independent_deployment_passes_run(name: str, seed: int) -> None
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason="false alarm: diff blames the '+00:00' offset and problem+json error bodies as "
-    "divergences, reports a fake-only deleted_at on create, and calls an oldest-first list "
-    "order a list_default_status difference",
-)
 @pytest.mark.parametrize("seed", SEEDS)
 @pytest.mark.parametrize("name", sorted(DEPLOYMENTS))
 def test_a_valid_independent_deployment_diffs_clean_against_its_own_profile(
