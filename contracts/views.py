@@ -10,8 +10,8 @@ no second copy to drift), the view the kit judges by. It keeps:
 - field names and JSON types, and which fields are secret (``writeOnly``, and
   the generated ``not: {}`` that forbids them in responses);
 - the envelope shapes (``data``, ``meta.page.limit`` and ``cursor``; an error
-  body's shape is left open and never judged), the required metadata fields, the credential ``type`` and
-  ``status`` enums, the lifecycle results' constants;
+  body's shape is left open and never judged), the required metadata fields,
+  the credential ``type`` and ``status`` enums, the lifecycle results' constants;
 - the two formats the docs do state: timestamps are RFC 3339 instants in UTC
   (any zero offset: ``Z``, ``+00:00``, ``-00:00``, with or without fractional
   seconds; the page's examples happen to use ``Z``), ids are strings that
