@@ -21,12 +21,12 @@ Read from the recorded exchanges, by the role of the key that sent each one
 
 from __future__ import annotations
 
-import json
 import urllib.parse
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from contracts.kit.client import NEAR_MISS, NO_KEY, operation_of
+from contracts.kit.coverage.ids import created_id, listed_ids
 from contracts.kit.coverage.operations import OPERATIONS
 from contracts.kit.exchange import Exchange
 from contracts.kit.statuses import FOREIGN_ID
@@ -99,16 +99,6 @@ class IsolationCoverage:
         }
 
 
-def _listed_ids(body: str) -> set[str]:
-    try:
-        data = json.loads(body).get("data")
-    except (ValueError, AttributeError, RecursionError):  # a body nested too deep too
-        return set()
-    if not isinstance(data, list):
-        return set()
-    return {str(i["id"]) for i in data if isinstance(i, dict) and isinstance(i.get("id"), str)}
-
-
 def isolation(exchanges: Iterable[Exchange]) -> IsolationCoverage:
     """What ``exchanges`` (any order; read by sequence) proved; see the module docstring."""
     cover = IsolationCoverage()
@@ -124,13 +114,10 @@ def isolation(exchanges: Iterable[Exchange]) -> IsolationCoverage:
         served = 200 <= status < 300
         refused = 400 <= status < 500
         if op == "create" and served:
-            try:
-                data = json.loads(exchange.response_body).get("data")
-            except (ValueError, AttributeError, RecursionError):  # a body nested too deep too
-                data = None
-            if isinstance(data, dict) and isinstance(data.get("id"), str):
-                owner[data["id"]] = role
-                live.add(data["id"])
+            new = created_id(exchange)
+            if new is not None:
+                owner[new] = role
+                live.add(new)
         if op == "purge" and served and cred_id is not None:
             live.discard(cred_id)
         if role in (NO_KEY, NEAR_MISS):
@@ -145,7 +132,7 @@ def isolation(exchanges: Iterable[Exchange]) -> IsolationCoverage:
                 cover.mark(op, role, BROKEN)
         elif role == SECOND and op == "list" and status == 200:
             foreign = {i for i in live if owner.get(i) not in (SECOND, None)}
-            shown = _listed_ids(exchange.response_body)
+            shown = listed_ids(exchange.response_body)
             if shown & foreign:
                 cover.mark(op, role, BROKEN)
             elif foreign:

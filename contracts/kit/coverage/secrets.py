@@ -20,14 +20,13 @@ withheld one proves nothing):
 
 from __future__ import annotations
 
-import json
-import re
 import urllib.parse
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from contracts.kit.client import operation_of
+from contracts.kit.coverage.ids import created_id, listed_ids, parsed
 from contracts.kit.exchange import Exchange
 from contracts.registry import CREDENTIAL_TYPES, secret_paths
 
@@ -39,7 +38,6 @@ BODIES, HEADERS, ERRORS, LISTS, PAGES = (
     "pages after the first",
 )
 CHANNELS = (BODIES, HEADERS, ERRORS, LISTS, PAGES)
-_ID = re.compile(r'"id":\s*"([^"]+)"')
 _ID_OPS = frozenset({"get", "update", "delete", "restore", "purge"})
 
 
@@ -70,22 +68,6 @@ def _sent(type_: str, config: Any) -> set[str]:
         if _masked(node):
             found.add(".".join(path))
     return found
-
-
-def _json(text: str | None) -> Any:
-    try:
-        return json.loads(text or "")
-    except (ValueError, RecursionError):  # a body nested too deep is none the kit reads
-        return None
-
-
-def _listed_ids(body: str) -> set[str]:
-    data = _json(body)
-    items = data.get("data") if isinstance(data, dict) else None
-    if not isinstance(items, list):
-        # The record keeps the first few thousand characters: read the ids it holds.
-        return set(_ID.findall(body))
-    return {str(i["id"]) for i in items if isinstance(i, dict) and isinstance(i.get("id"), str)}
 
 
 @dataclass
@@ -149,7 +131,7 @@ def secrets(exchanges: Iterable[Exchange]) -> SecretCoverage:
         op, cred_id = operation_of(exchange.method, path.path)
         ok, refused = 200 <= exchange.status < 300, 400 <= exchange.status < 500
         carried: tuple[str, set[str]] | None = None
-        body = _json(exchange.request_body) if op in ("create", "update") else None
+        body = parsed(exchange.request_body) if op in ("create", "update") else None
         if isinstance(body, dict):
             known = holding.get(cred_id or "")
             type_ = known[0] if known else body.get("type")
@@ -170,15 +152,13 @@ def secrets(exchanges: Iterable[Exchange]) -> SecretCoverage:
         if carried is not None and ok:
             new_id = cred_id
             if op == "create":
-                data = _json(exchange.response_body)
-                data = data.get("data") if isinstance(data, dict) else None
-                new_id = data.get("id") if isinstance(data, dict) else None
+                new_id = created_id(exchange)
             if isinstance(new_id, str):
                 before = holding.get(new_id, (carried[0], set()))
                 holding[new_id] = (before[0], before[1] | carried[1])
         if op == "list" and exchange.status == 200 and clean_body:
             later = "cursor=" in path.query
-            for listed in _listed_ids(exchange.response_body) & holding.keys():
+            for listed in listed_ids(exchange.response_body) & holding.keys():
                 type_, fields = holding[listed]
                 prove(type_, fields, LISTS)
                 if later:

@@ -14,13 +14,12 @@ refusal) and 429 (retried; the retry is recorded too) never reach the lifecycle.
 
 from __future__ import annotations
 
-import json
-import re
 import urllib.parse
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from contracts.kit.client import operation_of
+from contracts.kit.coverage.ids import created_id, listed_ids
 from contracts.kit.exchange import Exchange
 
 # (state before, operation) -> the transition's name, in the order a report lists them.
@@ -49,7 +48,6 @@ _REFUSALS: dict[str, frozenset[int]] = {
     "active → purged": frozenset({409}),
     **{name: _GONE for (state, _), name in TRANSITIONS.items() if state == "purged"},
 }
-_ID = re.compile(r'"id":\s*"([^"]+)"')
 MAX_SHOWN = 3
 
 
@@ -81,17 +79,6 @@ class TransitionCoverage:
         }
 
 
-def _created_id(exchange: Exchange) -> str | None:
-    try:
-        data = json.loads(exchange.response_body).get("data")
-    except (ValueError, AttributeError, RecursionError):  # a body nested too deep too
-        data = None
-    if isinstance(data, dict) and isinstance(data.get("id"), str):
-        return str(data["id"])
-    match = _ID.search(exchange.response_body)
-    return match.group(1) if match else None
-
-
 def transitions(exchanges: Iterable[Exchange]) -> TransitionCoverage:
     """The transitions ``exchanges`` (any order; sorted by sequence) exercised."""
     cover = TransitionCoverage()
@@ -108,12 +95,12 @@ def transitions(exchanges: Iterable[Exchange]) -> TransitionCoverage:
         op, cred_id = operation_of(exchange.method, urllib.parse.urlsplit(exchange.url).path)
         ok = exchange.status == 200
         if op == "create" and 200 <= exchange.status < 300:
-            new = _created_id(exchange)
+            new = created_id(exchange)
             if new is not None:
                 state[new] = "active"
             continue
         if op == "list":
-            for listed in set(_ID.findall(exchange.response_body)):
+            for listed in listed_ids(exchange.response_body):
                 if state.get(listed) == "active":
                     hit(TRANSITIONS[("active", "list")], exchange)
                     break
