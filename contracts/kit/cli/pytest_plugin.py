@@ -137,7 +137,6 @@ def contract_result(request: pytest.FixtureRequest) -> RunResult:
 
 
 _RESULT = pytest.StashKey["RunResult"]()
-SHOWN_PER_EXPECTATION = 3
 
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
@@ -148,13 +147,11 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
     terminalreporter.write_sep(
         "-", "contract expectations not met (not failures; --contract-strict holds them)"
     )
-    counts: dict[str, int] = {}
-    for finding in result.expectations:
+    from contracts.kit.cli.runner import expectations_in_brief
+
+    shown, more = expectations_in_brief(result.expectations)
+    for finding in shown:
         name = finding.source.name if finding.source else finding.check
-        counts[name] = counts.get(name, 0) + 1
-        if counts[name] <= SHOWN_PER_EXPECTATION:
-            terminalreporter.write_line(f"EXPECTATION {name} [{finding.check}]: {finding.message}")
-    for name, count in counts.items():
-        if count > SHOWN_PER_EXPECTATION:
-            more = count - SHOWN_PER_EXPECTATION
-            terminalreporter.write_line(f"EXPECTATION {name}: {more} more like these")
+        terminalreporter.write_line(f"EXPECTATION {name} [{finding.check}]: {finding.message}")
+    for name, count in more.items():
+        terminalreporter.write_line(f"EXPECTATION {name}: {count} more like these")

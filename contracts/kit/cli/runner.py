@@ -132,6 +132,23 @@ EXPECTATIONS_SHOWN = 3
 """Expectations of one name the terminal shows in full; the rest are counted."""
 
 
+def expectations_in_brief(
+    expectations: list[Finding],
+) -> tuple[list[Finding], dict[str, int]]:
+    """The first :data:`EXPECTATIONS_SHOWN` findings of each expectation, and how many
+    more of each there are: a deployment that reads one open rule its own way meets
+    it on every route, and a terminal of near-identical lines hides the rest."""
+    seen: dict[str, int] = {}
+    shown: list[Finding] = []
+    for finding in expectations:
+        name = finding.source.name if finding.source else finding.check
+        seen[name] = seen.get(name, 0) + 1
+        if seen[name] <= EXPECTATIONS_SHOWN:
+            shown.append(finding)
+    more = {n: c - EXPECTATIONS_SHOWN for n, c in seen.items() if c > EXPECTATIONS_SHOWN}
+    return shown, more
+
+
 @dataclass
 class PhaseResult:
     name: str
@@ -683,19 +700,13 @@ class Runner:
             # A deployment that reads one open rule its own way meets it on every
             # route: the first few of each expectation in full, the rest counted
             # (the JSON report keeps them all).
-            shown: dict[str, int] = {}
-            for finding in result.expectations:
-                name = finding.source.name if finding.source else finding.check
-                shown[name] = shown.get(name, 0) + 1
-                if shown[name] > EXPECTATIONS_SHOWN:
-                    continue
+            shown, more = expectations_in_brief(result.expectations)
+            for finding in shown:
                 where = f"[{finding.check}] (phase {finding.phase})"
                 self.say(f"EXPECTATION {where}: {finding.message}")
                 self._say_body(finding)
-            for name, count in shown.items():
-                if count > EXPECTATIONS_SHOWN:
-                    more = count - EXPECTATIONS_SHOWN
-                    self.say(f"EXPECTATION {name}: {more} more like these (all in --report)")
+            for name, count in more.items():
+                self.say(f"EXPECTATION {name}: {count} more like these (all in --report)")
         if result.not_run:
             self.say("probes that could not run:")
             for line in result.not_run:
