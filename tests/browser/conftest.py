@@ -7,8 +7,13 @@ Everything here is marked `browser` and skipped when no Chromium is found;
 from __future__ import annotations
 
 import shutil
+import sys
+from pathlib import Path
 
 import pytest
+
+# --import-mode=importlib puts no test directory on sys.path: the tests share headless.py.
+sys.path.insert(0, str(Path(__file__).parent))
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -6,17 +6,16 @@ import functools
 import html
 import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Iterator
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import headless
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -63,38 +62,8 @@ class _QuietHandler(SimpleHTTPRequestHandler):
         pass
 
 
-def chromium() -> str:
-    found = shutil.which("chromium") or shutil.which("chromium-browser")
-    assert found is not None
-    return found
-
-
 def dump_dom(url: str) -> str:
-    profile = tempfile.mkdtemp(prefix="chromium-")
-    try:
-        result = subprocess.run(
-            [
-                chromium(),
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-                f"--user-data-dir={profile}",
-                "--virtual-time-budget=10000",
-                "--dump-dom",
-                url,
-            ],
-            capture_output=True,
-            text=True,
-            timeout=90,
-        )
-    finally:
-        shutil.rmtree(profile, ignore_errors=True)
-    assert result.returncode == 0, result.stderr[-2000:]
-    return result.stdout
+    return headless.dump_dom(url, budget_ms=10000)[0]
 
 
 @pytest.fixture(scope="module")

@@ -29,6 +29,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import headless
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "kit"))
@@ -105,13 +106,7 @@ class DevTools:
         to_browser_r = _above_nine(to_browser_r)
         from_browser_w = _above_nine(from_browser_w)
         args = [
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--no-first-run",
+            *headless.FLAGS,
             f"--user-data-dir={profile}",
             "--remote-debugging-pipe",
             "about:blank",

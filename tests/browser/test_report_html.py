@@ -8,13 +8,11 @@ import io
 import json
 import re
 import secrets
-import shutil
-import subprocess
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import headless
 import pytest
 from werkzeug.wrappers import Request, Response
 
@@ -25,37 +23,8 @@ from contracts.kit.wire.keymask import KeyMask
 
 
 def chromium(url: str) -> tuple[str, str]:
-    """(the DOM Chromium rendered, its log); the network is off for it."""
-    found = shutil.which("chromium") or shutil.which("chromium-browser")
-    assert found is not None
-    profile = tempfile.mkdtemp(prefix="chromium-")
-    try:
-        result = subprocess.run(
-            [
-                found,
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-                # Console messages (and CSP refusals) go to stderr as ":CONSOLE" lines.
-                "--enable-logging=stderr",
-                "--v=0",
-                f"--user-data-dir={profile}",
-                "--virtual-time-budget=5000",
-                "--dump-dom",
-                url,
-            ],
-            capture_output=True,
-            text=True,
-            timeout=90,
-        )
-    finally:
-        shutil.rmtree(profile, ignore_errors=True)
-    assert result.returncode == 0, result.stderr[-2000:]
-    return result.stdout, result.stderr
+    """(the DOM Chromium rendered, its log with the console lines); the network is off."""
+    return headless.dump_dom(url, budget_ms=5000, console=True)
 
 
 def console_lines(log: str) -> list[str]:
