@@ -288,7 +288,7 @@ class Model:
         if problems:
             rule = _invariant_for(problems, cred)
             self.fail(
-                f"{rule}: {what} of a {cred.status} credential: " + "; ".join(problems), reply
+                f"{rule}: {what} of {_a(cred.status)} credential: " + "; ".join(problems), reply
             )
         updated = view.get("updated_at")
         if isinstance(updated, str):
@@ -485,7 +485,7 @@ class Model:
             cred.sent_config = copy.deepcopy(dict(body["config"]))
         if view.get("status") != cred.status:
             self.fail(
-                f"invariant 4: update moved the status of a {cred.status} credential to "
+                f"invariant 4: update moved the status of {_a(cred.status)} credential to "
                 f"{view.get('status')!s:.20}",
                 reply,
             )
@@ -607,6 +607,11 @@ class Model:
                 other = active_names.setdefault(str(item.get("name")), cred_id)
                 if other != cred_id:
                     self.fail("invariant 5: two active credentials share a name", reply)
+
+
+def _a(status: str) -> str:
+    """ "an active", "a deleted": the article of a status in a finding."""
+    return ("an " if status[:1] in "aeiou" else "a ") + status
 
 
 def _invariant_for(problems: list[str], cred: Cred) -> str:

@@ -164,6 +164,20 @@ def test_an_answer_nested_too_deep_is_read_as_no_body() -> None:
     assert cover.transitions.missing and cover.isolation is not None
 
 
+def test_served_prefixes_are_named_by_the_urls_sent_whatever_the_base_url() -> None:
+    from contracts.kit.coverage.summary import served_forms
+
+    # Both served under http://host; only /v1 (the base moved there, or given so);
+    # a base path of an edge proxy in front of a deployment serving /api only.
+    assert served_forms(("", "/v1"), False)[0] == ("/api", "/v1/api")
+    assert served_forms(("",), False, "/v1")[0] == ("/v1/api",)
+    assert served_forms(("",), True, "/edge/planasonix") == (("/api",), (BEARER, LEGACY))
+    # Exchanges under /v1/api with the base at /v1 cover every served cell.
+    sent = [_ex(n, "GET", "/v1" + C, 200) for n in (1, 2)]
+    served, forms = served_forms(("",), False, "/v1")
+    assert operations(sent, served, forms).cells[("list", "/v1/api", BEARER)].exercised
+
+
 def test_a_coverage_that_cannot_be_measured_keeps_the_verdict(monkeypatch: Any) -> None:
     import io
     import secrets as pysecrets

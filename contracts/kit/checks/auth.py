@@ -24,6 +24,7 @@ and the next probe goes on.
 from __future__ import annotations
 
 import secrets as pysecrets
+import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -69,12 +70,13 @@ class LegacyHeaderClient(Client):
 class Way:
     """One documented way in: a path prefix and a header form."""
 
-    prefix: str  # "" for /api, "/v1" for /v1/api
+    prefix: str  # "" for /api, "/v1" for /v1/api, under the base URL
     legacy: bool
+    base: str = ""  # the base URL's own path (it may end in /v1): findings name real paths
 
     def __str__(self) -> str:
         header = "X-Planasonix-Api-Key" if self.legacy else "Authorization: Bearer"
-        return f"{self.prefix}/api with {header}"
+        return f"{self.base}{self.prefix}/api with {header}"
 
 
 HIDDEN = FOREIGN_ID  # another workspace's id: see contracts.kit.statuses.FOREIGN_ID
@@ -85,7 +87,8 @@ def ways(ctx: KitContext) -> list[Way]:
     if ctx.legacy_header is None:
         probe_legacy_header(ctx)
     headers = (False, True) if ctx.legacy_header else (False,)
-    return [Way(prefix, legacy) for prefix in ctx.prefixes for legacy in headers]
+    base = urllib.parse.urlsplit(ctx.client.base_url).path.rstrip("/")
+    return [Way(prefix, legacy, base) for prefix in ctx.prefixes for legacy in headers]
 
 
 def client_for(ctx: KitContext, base: Client, way: Way) -> Client:

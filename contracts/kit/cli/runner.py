@@ -25,6 +25,7 @@ import signal
 import sys
 import threading
 import time
+import urllib.parse
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -478,12 +479,18 @@ class Runner:
         self._mask_result()
         self.summary()
 
+    def _base_path(self) -> str:
+        """The path of the base URL the run's requests went under (it may end in /v1)."""
+        return urllib.parse.urlsplit(self.ctx.client.base_url).path.rstrip("/")
+
     def _measure_coverage(self) -> None:
         """What the run covered; a failure to measure it never costs the verdict, but a
         --fail-under that cannot be judged is a gap."""
         ctx, result = self.ctx, self.result
         try:
-            self.coverage = run_coverage(ctx.recorder.exchanges, ctx.prefixes, ctx.legacy_header)
+            self.coverage = run_coverage(
+                ctx.recorder.exchanges, ctx.prefixes, ctx.legacy_header, self._base_path()
+            )
             result.coverage = self.coverage.as_json()
             result.coverage_gaps = self.coverage.gaps(self.fail_under)
         except Exception as exc:
@@ -712,7 +719,8 @@ class Runner:
             for line in result.not_run:
                 self.say(f"    {line}")
         if self.ctx.prefixes:
-            served = ", ".join(f"{p}/api" for p in self.ctx.prefixes)
+            base = self._base_path()
+            served = ", ".join(f"{base}{p}/api" for p in self.ctx.prefixes)
             self.say(f"path prefixes served and checked: {served}")
         if result.choices:
             self.say("learned implementation choices:")

@@ -103,19 +103,29 @@ class Coverage:
 
 
 def served_forms(
-    prefixes: Sequence[str], legacy_header: bool | None
+    prefixes: Sequence[str], legacy_header: bool | None, base_path: str = ""
 ) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """A run's served path prefixes ("" and "/v1", as discovered) and auth forms."""
+    """A run's served path prefixes and auth forms.
+
+    ``prefixes`` are as discovered, under the base URL ("" and "/v1"); ``base_path``
+    is the base URL's own path, which may already end in ``/v1`` (given so, or moved
+    there because only ``/v1`` is served): the labels are those of the URLs sent.
+    """
     forms = (BEARER, LEGACY) if legacy_header else (BEARER,)
-    return tuple(f"{p}/api" for p in prefixes), forms
+    base = base_path.rstrip("/")
+    labels = ("/v1/api" if (base + p).endswith("/v1") else "/api" for p in prefixes)
+    return tuple(dict.fromkeys(labels)), forms
 
 
 def run_coverage(
-    exchanges: Iterable[Exchange], prefixes: Sequence[str], legacy_header: bool | None
+    exchanges: Iterable[Exchange],
+    prefixes: Sequence[str],
+    legacy_header: bool | None,
+    base_path: str = "",
 ) -> Coverage:
     """Every matrix of a kit run (it knows the keys' roles and the canaries it sent)."""
     recorded = list(exchanges)
-    served, forms = served_forms(prefixes, legacy_header)
+    served, forms = served_forms(prefixes, legacy_header, base_path)
     return Coverage(
         operations=operations(recorded, served, forms),
         transitions=transitions(recorded),
