@@ -49,6 +49,7 @@ class Profile:
     create_status: int = 201
     create_location: bool = True
     validation_status: int = 400
+    name_taken_status: int = 409
     query_error_status: int = 400
     get_deleted: str = "found"
     list_default_status: str = "active"

@@ -24,6 +24,7 @@ from .errors import (
     CredentialNotFound,
     ErrorDetail,
     InvalidRequest,
+    NameTaken,
     StateConflict,
 )
 
@@ -182,6 +183,8 @@ class Policy:
     def error_status(self, error: ApiError) -> int:
         if isinstance(error, InvalidQuery):
             return self.profile.query_error_status
+        if isinstance(error, NameTaken):
+            return self.profile.name_taken_status
         if isinstance(error, InvalidRequest) and error.status == 400:
             return self.profile.validation_status
         return error.status

@@ -34,6 +34,7 @@ PHASES: dict[str, set[str]] = {
     "create_status": {"pagination"},
     "create_location": {"pagination"},
     "validation_status": {"secret-non-echo"},
+    "name_taken_status": {"names"},
     "query_error_status": LISTINGS,
     "get_deleted": LIFECYCLE,
     "list_default_status": LIFECYCLE,

@@ -163,6 +163,24 @@ def test_validation_and_query_errors_take_their_own_status() -> None:
     assert client.get("/api/credentials?limit=0", headers=H).status_code == 400
 
 
+@pytest.mark.parametrize("status", [400, 422])
+def test_a_taken_name_takes_its_own_status_on_create_rename_and_restore(status: int) -> None:
+    client = client_for(name_taken_status=status, deleted_names="freed")
+    first, other = make(client, "taken"), make(client, "other")
+    dup = {"name": "taken", "type": "password", "config": {"password": canary()}}
+    answer = client.post("/api/credentials", json=dup, headers=H)
+    assert (answer.status_code, answer.get_json()["error"]["code"]) == (status, "conflict")
+    rename = client.put(f"/api/credentials/{other['id']}", json={"name": "taken"}, headers=H)
+    assert rename.status_code == status
+    delete(client, first["id"])
+    make(client, "taken")  # the name is freed by the delete, and taken again
+    clash = client.post(f"/api/credentials/{first['id']}/restore", headers=H)
+    assert clash.status_code == status
+    # A state conflict (an update of a deleted one) is not a taken name: it keeps its 409.
+    delete(client, other["id"])
+    assert client.put(f"/api/credentials/{other['id']}", json={}, headers=H).status_code == 409
+
+
 def test_deleted_at_created_by_and_extra_fields_in_views() -> None:
     client = client_for(
         deleted_at_on_get="absent",

@@ -33,7 +33,7 @@ from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
-from contracts.kit.checks.common import draw_one, secret_configs
+from contracts.kit.checks.common import NAME_REFUSALS, draw_one, secret_configs
 from contracts.kit.checks.paging import page_limit, walk
 from contracts.kit.checks.prefixes import discover_prefixes
 from contracts.kit.client import Client
@@ -112,7 +112,7 @@ def build_sequence(seed: int, *, page_size_max: int = 200) -> list[Step]:
         Step("create a", "create", "a", type=first, setting="create_status"),
         Step("create b", "create", "b", type=second, setting="create_status"),
         Step("create with the name of active a", "create", "dup", type=first, name_of="a",
-             settle="discard"),
+             setting="name_taken_status", settle="discard"),
         Step("create with an unknown type", "invalid", setting="validation_status",
              settle="discard"),
         Step("create p", "create", "p", type=first, setting="create_status"),
@@ -674,8 +674,12 @@ class Comparer:
 
 
 def _status_setting(step: Step, dep: Reply, fake: Reply) -> str | None:
-    """The setting a status difference points at: both refused with 400 and 422 is
-    the validation (or query error) status, whatever the step was probing."""
+    """The setting a status difference points at: a create with a taken name refused by
+    both sides with different statuses is the name-taken status (the name is taken on
+    both, reserved or not); both refused with 400 and 422 is the validation (or query
+    error) status, whatever the step was probing."""
+    if step.name_of and dep.status in NAME_REFUSALS and fake.status in NAME_REFUSALS:
+        return "name_taken_status"
     if {dep.status, fake.status} == {400, 422}:
         return "query_error_status" if step.op in ("list", "walk") else "validation_status"
     return step.setting

@@ -69,6 +69,7 @@ FROM_CHOICES: dict[str, tuple[str, dict[str, JSON]]] = {
     ),
     "deleted_at on get": ("deleted_at_on_get", {"present": "present", "absent": "absent"}),
     "deleted_at on list": ("deleted_at_on_list", {"present": "present", "absent": "absent"}),
+    "refusal of a taken name": ("name_taken_status", {"409": 409, "400": 400, "422": 422}),
     "update with part of the config": (
         "update_replaces_config",
         {"merged": False, "replaced": True},
