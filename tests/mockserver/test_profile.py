@@ -181,6 +181,22 @@ def test_a_taken_name_takes_its_own_status_on_create_rename_and_restore(status: 
     assert client.put(f"/api/credentials/{other['id']}", json={}, headers=H).status_code == 409
 
 
+def test_every_410_the_gone_settings_give_is_in_the_served_document() -> None:
+    client = client_for(get_deleted="gone", delete_deleted="gone", update_deleted="gone")
+    cred = make(client)
+    delete(client, cred["id"])
+    path = f"/api/credentials/{cred['id']}"
+    answers = {
+        "get": client.get(path, headers=H),
+        "put": client.put(path, json={"name": "n"}, headers=H),
+        "delete": client.delete(path, headers=H),
+    }
+    documented = client.get("/openapi.json").get_json()["paths"]["/api/credentials/{id}"]
+    for method, answer in answers.items():
+        assert answer.status_code == 410, method
+        assert "410" in documented[method]["responses"], method
+
+
 def test_deleted_at_created_by_and_extra_fields_in_views() -> None:
     client = client_for(
         deleted_at_on_get="absent",
