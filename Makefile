@@ -92,13 +92,18 @@ install-check:
 	$(PYTHON) tests/testing/install_check.py
 
 # The served OpenAPI document as the ecosystem's tools read it (tools/ecosystem_check.py):
-# Spectral, `prism mock`, and the kit through a Prism validating proxy in front of the fake.
-# Installs the Node tools with npm into .ecosystem/; never part of `make test`.
+# Spectral, `prism mock`, and the kit through a Prism validating proxy in front of the fake;
+# then the kit against the Express deployment (Node) and its one-bug copies.
+# Installs the Node tools with npm into .ecosystem/ (and Express from its lock file);
+# never part of `make test`.
 ECOSYSTEM := .ecosystem
+EXPRESS := tests/kit/deployments/express
 ecosystem-check: $(STAMP)
 	test -x $(ECOSYSTEM)/node_modules/.bin/prism -a -x $(ECOSYSTEM)/node_modules/.bin/spectral || \
 		npm install --prefix $(ECOSYSTEM) --no-audit --no-fund --loglevel=error \
 			@stoplight/prism-cli@5 @stoplight/spectral-cli@6
+	test -d $(EXPRESS)/node_modules/express || \
+		npm ci --prefix $(EXPRESS) --no-audit --no-fund --loglevel=error
 	$(BIN)/python tools/ecosystem_check.py
 
 clean:

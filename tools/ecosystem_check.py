@@ -14,27 +14,42 @@ and takes a minute or two. Steps, each printing what it found:
 4. a Prism validating proxy sits in front of the fake while the conformance
    kit (`planasonix-contract run`) runs through it: the kit reports no
    violation and Prism reports no response that the document does not declare
-   (status, headers or body).
+   (status, headers or body);
+5. the Express deployment (tests/kit/deployments/express, Node; `make
+   ecosystem-check` runs `npm ci` there), a correct one written from the
+   published page in other readings than the fake's, judged by the kit: `run`
+   on seeds 1, 2, 3 (exit 0, no VIOLATION line; expectations may be noted),
+   `learn` + `diff` on the same seeds (exit 0), the kit's run through the kit's
+   own validating proxy (`planasonix-contract proxy`) on the same seeds (kit
+   exit 0, no violation in the proxy's report), and each one-bug copy
+   (BUG=leak, isolation, lifecycle) caught by `run` alone (exit 1, a VIOLATION
+   line of the check that owns the rule).
 
-Exit status 0 when every step passes, 1 otherwise. Logs land in .ecosystem/.
+`--only express` runs step 5 alone. Exit status 0 when every step passes, 1
+otherwise. Logs land in .ecosystem/.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
+import re
+import shutil
+import signal
 import socket
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
 
 import contracts
+from contracts.kit.report import EXIT_VIOLATIONS
 
 ROOT = Path(__file__).resolve().parents[1]
 WORK = ROOT / ".ecosystem"
@@ -57,6 +72,19 @@ OPERATIONS: list[tuple[str, str, Any, str]] = [
     ("DELETE", f"/credentials/{EXAMPLE_ID}/permanent", None, "purge_result"),
 ]
 PREFIXES = ("/api", "/v1/api")
+
+EXPRESS_DIR = ROOT / "tests" / "kit" / "deployments" / "express"
+# The keys the Express deployment knows (the read-only one is of ws_a, like plnx_ind_a).
+EXPRESS_KEYS = ["--api-key", "plnx_ind_a", "--second-api-key", "plnx_ind_b",
+                "--read-only-api-key", "plnx_ind_ro"]  # fmt: skip
+SEEDS = (1, 2, 3)
+# A one-bug copy, and the checks that own its rule: a created_at moved by a
+# restore is the lifecycle model's or the timestamps check's, whichever walks it first.
+EXPRESS_BUGS: list[tuple[str, tuple[str, ...]]] = [
+    ("leak", ("secret-non-echo",)),
+    ("isolation", ("auth-isolation",)),
+    ("lifecycle", ("lifecycle", "timestamps")),
+]
 
 
 def free_port() -> int:
@@ -174,8 +202,168 @@ def run_kit(base_url: str) -> tuple[int, list[str]]:
     return run.returncode, tail
 
 
-def main() -> int:
+def wait_for_line(log: Path, pattern: str, process: subprocess.Popen[bytes]) -> str:
+    """The first match of `pattern` in the log `process` writes, once it appears."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        found = re.search(pattern, log.read_text(errors="replace"))
+        if found:
+            return found.group(1)
+        if process.poll() is not None:
+            break
+        time.sleep(0.2)
+    raise RuntimeError(f"no line matching {pattern!r}; see {log}")
+
+
+@contextmanager
+def started(name: str, args: list[str], pattern: str, env: dict[str, str] | None = None
+            ) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:  # fmt: skip
+    """Run `args`, yield (the URL its output announces, the process); stop it at the end."""
+    log = WORK / f"{name}.log"
+    with log.open("w") as out:
+        process = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, cwd=ROOT, env=env)
+        try:
+            yield wait_for_line(log, pattern, process), process
+        finally:
+            if process.poll() is None:
+                process.terminate()
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def express(bug: str | None = None) -> AbstractContextManager[tuple[str, subprocess.Popen[bytes]]]:
+    """The Express deployment on a free loopback port (BUG set for a one-bug copy)."""
+    node = shutil.which("node")
+    if node is None:
+        raise RuntimeError("node is not on PATH")
+    env = {k: v for k, v in os.environ.items() if k not in ("BUG", "PORT")}
+    if bug:
+        env["BUG"] = bug
+    name = f"express-{bug or 'valid'}"
+    return started(name, [node, str(EXPRESS_DIR / "server.js"), "0"],
+                   r"listening on (http://127\.0\.0\.1:\d+)", env)  # fmt: skip
+
+
+def contract(name: str, *argv: str) -> tuple[int, str]:
+    """`planasonix-contract ARGV`: (exit code, output); the output is kept in .ecosystem/."""
+    run = subprocess.run([str(VENV_BIN / "planasonix-contract"), *argv],
+                         capture_output=True, text=True, check=False, cwd=ROOT)  # fmt: skip
+    (WORK / f"{name}.log").write_text(run.stdout + run.stderr)
+    return run.returncode, run.stdout + run.stderr
+
+
+def violation_lines(text: str) -> list[str]:
+    return [line for line in text.splitlines() if line.startswith("VIOLATION ")]
+
+
+def verdict_line(text: str) -> str:
+    """The kit's last line (its verdict), for the step's summary."""
+    lines = text.strip().splitlines()
+    return lines[-1] if lines else "(no output)"
+
+
+def express_runs(url: str) -> list[str]:
+    problems: list[str] = []
+    for seed in SEEDS:
+        code, text = contract(f"express-run-{seed}", "run", "--base-url", url, *EXPRESS_KEYS,
+                              "--seed", str(seed))  # fmt: skip
+        found = violation_lines(text)
+        print(f"  run seed {seed}: exit {code}; {verdict_line(text)}")
+        if code != 0 or found:
+            problems.append(f"express run seed {seed}: exit {code}, {found[:3]} "
+                            f"(see .ecosystem/express-run-{seed}.log)")  # fmt: skip
+    return problems
+
+
+def express_learn_diff(url: str) -> list[str]:
+    problems: list[str] = []
+    for seed in SEEDS:
+        profile = WORK / f"express-profile-{seed}.json"
+        keys, seeded = EXPRESS_KEYS[:2], ["--seed", str(seed)]
+        learned, _ = contract(f"express-learn-{seed}", "learn", "--base-url", url, *keys,
+                              *seeded, "--output", str(profile))  # fmt: skip
+        code, text = contract(f"express-diff-{seed}", "diff", "--base-url", url, *keys,
+                              *seeded, "--profile", str(profile))  # fmt: skip
+        print(f"  learn + diff seed {seed}: learn exit {learned}, diff exit {code}; "
+              f"{verdict_line(text)}")  # fmt: skip
+        if learned != 0 or code != 0:
+            problems.append(f"express learn/diff seed {seed}: learn exit {learned}, diff exit "
+                            f"{code} (see .ecosystem/express-diff-{seed}.log)")  # fmt: skip
+    return problems
+
+
+def express_through_proxy(url: str) -> list[str]:
+    """The kit's run through `planasonix-contract proxy`: both must find nothing."""
+    problems: list[str] = []
+    for seed in SEEDS:
+        report = WORK / f"express-proxy-{seed}.json"
+        report.unlink(missing_ok=True)
+        proxy = [str(VENV_BIN / "planasonix-contract"), "proxy", "--upstream", url,
+                 "--listen", f"{HOST}:0", "--report", str(report)]  # fmt: skip
+        with started(f"express-proxy-{seed}", proxy, r"Proxying (\S+) -> ") as (proxied, process):
+            code, text = contract(f"express-proxied-run-{seed}", "run", "--base-url", proxied,
+                                  *EXPRESS_KEYS, "--seed", str(seed))  # fmt: skip
+            process.send_signal(signal.SIGTERM)
+            proxy_code = process.wait(timeout=30)
+        seen = json.loads(report.read_text()) if report.exists() else {}
+        violations = seen.get("violations", ["(no report written)"])
+        print(f"  proxy seed {seed}: kit exit {code}, proxy exit {proxy_code}, "
+              f"{len(violations)} proxy violation(s); {verdict_line(text)}")  # fmt: skip
+        if code != 0 or violation_lines(text) or violations or proxy_code != 0:
+            problems.append(f"express through the proxy seed {seed}: kit exit {code}, proxy exit "
+                            f"{proxy_code}, {violations[:3]} (see .ecosystem/express-proxy-"
+                            f"{seed}.json)")  # fmt: skip
+    return problems
+
+
+def express_bug_caught(bug: str, checks: tuple[str, ...]) -> list[str]:
+    """`run` alone catches the one-bug copy by a check that owns the rule."""
+    with express(bug) as (url, _):
+        code, text = contract(f"express-bug-{bug}", "run", "--base-url", url, *EXPRESS_KEYS,
+                              "--seed", "1")  # fmt: skip
+    owned = [v for v in violation_lines(text) if any(f"VIOLATION [{c}]" in v for c in checks)]
+    print(f"  BUG={bug}: exit {code}; {len(owned)} violation(s) of {'/'.join(checks)}"
+          + (f", first: {owned[0][:140]}" if owned else ""))  # fmt: skip
+    if code != EXIT_VIOLATIONS or not owned:
+        return [f"express BUG={bug} not caught by {'/'.join(checks)}: exit {code} "
+                f"(see .ecosystem/express-bug-{bug}.log)"]  # fmt: skip
+    return []
+
+
+def check_express() -> list[str]:
+    """Step 5: the kit against the Express deployment and its one-bug copies."""
+    step(f"the Express deployment ({EXPRESS_DIR.relative_to(ROOT)}) judged by the kit")
+    if not (EXPRESS_DIR / "node_modules" / "express").is_dir():
+        return [f"express is not installed: run `npm ci --prefix {EXPRESS_DIR.relative_to(ROOT)}`"]
+    try:
+        with express() as (url, _):
+            print(f"serving at {url}")
+            problems = express_runs(url) + express_learn_diff(url) + express_through_proxy(url)
+        for bug, checks in EXPRESS_BUGS:
+            problems += express_bug_caught(bug, checks)
+    except (RuntimeError, OSError, subprocess.SubprocessError, ValueError) as error:
+        problems = [f"the Express step could not run: {error}"]
+    return problems
+
+
+def report(problems: list[str]) -> int:
+    step("result")
+    for problem in problems:
+        print(f"  FAIL {problem}")
+    print("ecosystem check passed" if not problems else f"{len(problems)} problem(s)")
+    return 0 if not problems else 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="the ecosystem's tools against the contract")
+    parser.add_argument("--only", choices=["express"], help="run only this step")
+    only = parser.parse_args(argv).only
     WORK.mkdir(exist_ok=True)
+    if only == "express":
+        return report(check_express())
     problems: list[str] = []
     fake_port, mock_port, proxy_port = free_port(), free_port(), free_port()
     fake_url = f"http://{HOST}:{fake_port}"
@@ -214,11 +402,8 @@ def main() -> int:
             print(f"prism: {len(violations)} response violation(s)")
             problems += [f"prism proxy: {line}" for line in violations[:50]]
 
-    step("result")
-    for problem in problems:
-        print(f"  FAIL {problem}")
-    print("ecosystem check passed" if not problems else f"{len(problems)} problem(s)")
-    return 0 if not problems else 1
+    problems += check_express()
+    return report(problems)
 
 
 if __name__ == "__main__":
