@@ -57,7 +57,11 @@ function checkBody(body, { partial }) {
     throw refused('The body must be a JSON object.');
   }
   for (const field of Object.keys(body)) {
-    if (!['name', 'type', 'config'].includes(field)) throw refused(`Field '${field}' is not known.`);
+    if (!['name', 'type', 'config'].includes(field)) {
+      // Named only when it looks like a field name: a key could carry anything.
+      const named = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(field) ? `Field '${field}'` : 'A field';
+      throw refused(`${named} is not known; send name, type and config.`);
+    }
   }
   for (const field of ['name', 'type', 'config']) {
     if (body[field] === undefined) {
