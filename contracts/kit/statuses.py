@@ -32,6 +32,11 @@ TOLERATED = frozenset({406, 408, 502, 503, 504})
 # the lifecycle allows for ids a key cannot see), never 2xx, never a 409 that
 # tells its state, never a 403 that tells it exists. Isolation between keys.
 FOREIGN_ID = frozenset({404, 410})
+# An id the kit made up (never issued by the deployment): not found, or refused as
+# not an id at all (400, 422) by a deployment whose ids have another shape (a UUID
+# or patterned path parameter). The page states no status for it; a real id of
+# another workspace is still judged by FOREIGN_ID.
+MADE_UP_ID = FOREIGN_ID | frozenset({400, 422})
 # The endpoint table (create: "2xx with the new metadata"): each route's success codes.
 SUCCESS: dict[str, frozenset[int]] = {
     "list": frozenset({200}),

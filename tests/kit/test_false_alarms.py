@@ -12,15 +12,19 @@ from broken_variants import (
     ALTERNATIVES,
     KEY_A,
     KEY_B,
+    KEYS,
     RO_KEYS,
     Middleware,
     fake_app,
     parts,
     run_kit,
+    served,
 )
 from werkzeug.wrappers import Request, Response
 
 from contracts.kit.cli.runner import RunResult
+from contracts.kit.profiles.diff import run_diff
+from contracts.kit.profiles.learn import run_learn
 from contracts.kit.report import EXIT_OK, EXIT_VIOLATIONS
 
 
@@ -109,3 +113,63 @@ def test_a_read_only_second_key_is_not_an_isolation_failure() -> None:
     assert result.exit_code == EXIT_OK, _describe(result)
     phase = next(p for p in result.phases if p.name == "auth-isolation")
     assert "may not write" in (phase.note or "")
+
+
+class IdsOfItsOwnShape(Middleware):
+    """400 for any id it never issued: a deployment whose ids have another shape than
+    the kit's made-up one (a UUID or patterned path parameter) refuses it as
+    malformed before looking it up. ``per_workspace``: also an id issued to another
+    workspace, a 400 that tells another workspace's ids apart from unknown ones."""
+
+    def __init__(self, app: Any, *, per_workspace: bool = False) -> None:
+        super().__init__(app)
+        self.per_workspace = per_workspace
+        self.issued: dict[str, str] = {}  # id -> the workspace that created it
+
+    @staticmethod
+    def workspace(request: Request) -> str | None:
+        bearer = request.headers.get("Authorization", "").removeprefix("Bearer ")
+        key = request.headers.get("X-Planasonix-Api-Key") or bearer
+        return {**KEYS, **RO_KEYS}.get(key)
+
+    def before(self, request: Request, body: Any, environ: dict[str, Any]) -> Response | None:
+        p, ws = parts(request), self.workspace(request)
+        if not p or ws is None:
+            return None  # a listing, a create, or a request the fake refuses with 401
+        owner = self.issued.get(p[0])
+        if owner is None or (self.per_workspace and owner != ws):
+            return self.error(400, "invalid_id", "Not a credential id.")
+        return None
+
+    def after(self, request: Request, body: Any, response: Response) -> Response:
+        data = (self.json_of(response) or {}).get("data") if response.status_code == 201 else None
+        if request.method == "POST" and not parts(request) and isinstance(data, dict):
+            self.issued[str(data["id"])] = self.workspace(request) or ""
+        return response
+
+
+ID_PROBES = {"auth-isolation", "secret-non-echo"}
+
+
+def test_400_for_an_id_the_deployment_never_issued_passes() -> None:
+    result = run_kit(IdsOfItsOwnShape(fake_app()), only=ID_PROBES, max_examples=3)
+    assert result.exit_code == EXIT_OK, _describe(result)
+    made_up = [e for e in result.exchanges if e["status"] == 400 and e["method"] in ("GET", "PUT")]
+    assert made_up, "the kit's made-up ids were never refused: the test proves nothing"
+
+
+def test_400_for_another_workspace_s_id_is_still_an_isolation_failure() -> None:
+    result = run_kit(IdsOfItsOwnShape(fake_app(), per_workspace=True), only=ID_PROBES)
+    assert result.exit_code == EXIT_VIOLATIONS, _describe(result)
+    assert any(
+        f.check == "auth-isolation" and "another workspace's id: answered 400" in f.message
+        for f in result.findings
+    ), _describe(result)
+
+
+def test_400_for_an_id_the_deployment_never_issued_learns_and_diffs_clean() -> None:
+    with served(IdsOfItsOwnShape(fake_app())) as url:
+        learned = run_learn(url, KEY_A)
+        assert learned.exit_code == EXIT_OK, [v.message for v in learned.violations]
+        result = run_diff(url, KEY_A, profile=learned.profile())
+    assert result.exit_code == EXIT_OK, result.text()

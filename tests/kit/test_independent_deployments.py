@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 import requests
-from deployments import fastapi_app, problem_json, v1_only
+from deployments import fastapi_app, problem_json, starlette_edge, v1_only
 
 from contracts.kit.cli.main import main
 from contracts.kit.report import EXIT_OK, EXIT_VIOLATIONS
@@ -32,6 +32,7 @@ DEPLOYMENTS: dict[str, Serve] = {
     "problem+json, 410 for deleted ids": problem_json.serve,
     "FastAPI, 422 detail bodies": fastapi_app.serve,
     V1_ONLY: v1_only.serve,
+    "Starlette behind an edge proxy, ids of its own shape": starlette_edge.serve,
 }
 # (deployment, what the base URL given to the kit adds to http://host:port)
 TARGETS = [(name, "") for name in sorted(DEPLOYMENTS)] + [(V1_ONLY, "/v1")]

@@ -44,7 +44,7 @@ from contracts.kit.context import KitContext
 from contracts.kit.exchange import Exchange, Reply
 from contracts.kit.rules import page
 from contracts.kit.rules.sources import from_page
-from contracts.kit.statuses import FOREIGN_ID
+from contracts.kit.statuses import FOREIGN_ID, MADE_UP_ID
 from contracts.kit.violations import (
     AUTH_ISOLATION,
     SCOPES,
@@ -322,7 +322,7 @@ def check_auth_isolation(ctx: KitContext) -> None:
         probe_legacy_header(ctx)  # an expectation: noted when refused, never failed
     missing = client.fabricate_id()
     refused_without_key(ctx, client.get(missing, key=None), "get without a key")
-    check_status(ctx, AUTH_ISOLATION, client.get(missing), {404, 410}, "get of an unknown id")
+    check_status(ctx, AUTH_ISOLATION, client.get(missing), MADE_UP_ID, "get of an unknown id")
     if ctx.settings.read_only:
         return
     prefix = ctx.sub_prefix("a")

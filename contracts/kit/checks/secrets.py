@@ -36,7 +36,7 @@ from contracts.kit.checks.common import (
     validation_refused,
 )
 from contracts.kit.context import KitContext
-from contracts.kit.statuses import SUCCESS
+from contracts.kit.statuses import MADE_UP_ID, SUCCESS
 from contracts.kit.violations import LIFECYCLE, NAMES, SECRET_NON_ECHO, VALIDATION
 from contracts.registry import CREDENTIAL_TYPES, required_fields, secret_paths
 
@@ -255,4 +255,4 @@ def _invalid_requests(
     # An unknown id, with a secret.
     missing = client.fabricate_id()
     reply = client.update(missing, {"config": fill_canaries(ctx, type_, config)})
-    check_status(ctx, LIFECYCLE, reply, {404, 410}, "update of an unknown id")
+    check_status(ctx, LIFECYCLE, reply, MADE_UP_ID, "update of an unknown id")
