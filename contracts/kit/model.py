@@ -424,7 +424,11 @@ class Model:
         if self._was_purged(cred, reply, "update"):
             return
         new_name = body.get("name", cred.name)
-        holder = self.holder_of(new_name, exclude=cred.id) if new_name != cred.name else None
+        # A soft-deleted credential keeps a name an active one may have taken since
+        # (where deleted names are freed): an update of it may be refused for that
+        # clash, renamed or not, as a restore would be.
+        renamed = new_name != cred.name or cred.status == DELETED
+        holder = self.holder_of(new_name, exclude=cred.id) if renamed else None
         if cred.status == DELETED:
             known = self.choices.get("update of a soft-deleted one")
             if str(reply.status) in HIDDEN:

@@ -342,3 +342,43 @@ def test_a_gateway_error_in_a_race_is_not_the_apis_answer(status: int, accused: 
             _winners(replies, "same-name creates")
     else:
         _winners(replies, "same-name creates")
+
+
+def _reply(status: int, data: Any = None, seq: int = 1) -> Any:
+    from contracts.kit.exchange import Exchange, Reply
+
+    body = {"data": data} if data is not None else {"error": "refused"}
+    exchange = Exchange(
+        seq=seq,
+        method="PUT",
+        url="http://h/api/credentials",
+        request_headers={},
+        request_body=None,
+        status=status,
+    )
+    return Reply(status, {}, json.dumps(body), body, exchange)
+
+
+def test_a_deleted_one_whose_name_an_active_one_took_may_be_refused_on_update() -> None:
+    """Names freed on delete, updates of deleted ones allowed: a PUT of the deleted one
+    that keeps (or sends) its own name may still be refused for the clash with the
+    active one that took the name since; that is not a change of answer."""
+    from contracts.kit.model import Model
+
+    model = Model(Choices())
+    made = {"status": "active", "created_at": "2026-01-01T00:00:00Z"}
+    made |= {"updated_at": "2026-01-01T00:00:00Z", "type": "password", "config": {}}
+    body = {"name": "shared", "type": "password", "config": {}}
+    old = model.creds[model.on_create(body, _reply(201, {**made, "id": "c1", **body})) or ""]
+    gone = {"id": "c1", "status": "deleted", "deleted_at": "2026-01-02T00:00:00Z"}
+    model.on_delete(old, _reply(200, gone))
+    model.on_create(body, _reply(201, {**made, "id": "c2", **body}))
+    deleted_view = {**made, **body, "id": "c1", "status": "deleted", **gone}
+    model.on_update(old, {"config": {}}, _reply(200, deleted_view))
+    assert model.choices.get("update of a soft-deleted one") == "200"
+    model.on_update(old, {"name": "shared"}, _reply(409))  # the clash, not a new answer
+    model.on_update(old, {}, _reply(409))
+    # With no other holder of the name, a 409 after a 200 is still a change of answer.
+    model.on_purge(model.creds["c2"], _reply(200, {"id": "c2", "purged": True}))
+    with pytest.raises(ContractViolation, match="invariant 6"):
+        model.on_update(old, {"name": "shared"}, _reply(409))
