@@ -125,7 +125,9 @@ class Policy:
         body = dict(body)
         if profile.created_by == "omitted":
             body.pop("created_by", None)
-        if deleted_at == "absent":
+        if deleted_at == "absent" or (
+            deleted_at == "when_deleted" and body.get("deleted_at") is None
+        ):
             body.pop("deleted_at", None)
         for extra in self.profile.extra_fields:
             inside, _, name = extra.rpartition(".")

@@ -41,6 +41,7 @@ IMPLIED: dict[str, set[str]] = {
     "create answers 202": ALT_SERVER | {"create_status", "create_location"},
     "validation is 422": {"validation_status", "query_error_status"},
     "taken names refused with 422": {"name_taken_status"},
+    "deleted_at only once set": {"deleted_at_on_get", "deleted_at_on_list"},
     "extra non-secret fields": {"extra_fields"},
     "no deleted_at on get and list": {"deleted_at_on_get", "deleted_at_on_list"},
     "full metadata on delete and restore": {"status_bodies"},
@@ -80,12 +81,8 @@ def test_diff_against_the_fake_itself_reports_nothing() -> None:
     assert len(result.steps) == len(build_sequence(result.seed))
 
 
-# Valid alternatives no profile setting can express yet: the fake cannot imitate
-# them, so `diff` rightly reports drift (never a violation) under any profile.
-NOT_IN_PROFILES = {"deleted_at only once set"}
-
-
-@pytest.mark.parametrize("name", sorted(set(ALTERNATIVES) - NOT_IN_PROFILES))
+# Every valid alternative is one a profile setting expresses: the fake imitates it.
+@pytest.mark.parametrize("name", sorted(ALTERNATIVES))
 def test_a_learned_profile_explains_an_alternative_and_the_default_shows_it(name: str) -> None:
     with served(ALTERNATIVES[name]()) as url:
         learned = run_learn(url, KEY_A)
@@ -99,15 +96,6 @@ def test_a_learned_profile_explains_an_alternative_and_the_default_shows_it(name
     if name in IMPLIED:
         assert under_default.settings() == IMPLIED[name], describe(under_default)
         assert (under_default.exit_code == EXIT_OK) == (not IMPLIED[name])
-
-
-@pytest.mark.parametrize("name", sorted(NOT_IN_PROFILES))
-def test_an_alternative_no_profile_expresses_is_drift_not_a_violation(name: str) -> None:
-    with served(ALTERNATIVES[name]()) as url:
-        learned = run_learn(url, KEY_A)
-        under_learned = run_diff(url, KEY_A, profile=learned.profile())
-    assert learned.exit_code == EXIT_OK, [v.message for v in learned.violations]
-    assert under_learned.divergences and under_learned.violations == [], describe(under_learned)
 
 
 @pytest.mark.parametrize(

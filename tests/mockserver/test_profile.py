@@ -197,6 +197,19 @@ def test_every_410_the_gone_settings_give_is_in_the_served_document() -> None:
         assert "410" in documented[method]["responses"], method
 
 
+def test_deleted_at_when_deleted_shows_only_once_set() -> None:
+    client = client_for(deleted_at_on_get="when_deleted", deleted_at_on_list="when_deleted")
+    live, gone = make(client, "live"), make(client, "gone")
+    delete(client, gone["id"])
+    got = {c: client.get(f"/api/credentials/{c}", headers=H).get_json()["data"] for c in
+           (live["id"], gone["id"])}  # fmt: skip
+    listed = client.get("/api/credentials?status=all", headers=H).get_json()["data"]
+    for view in [*got.values(), *listed]:
+        assert ("deleted_at" in view) == (view["status"] == "deleted"), view
+        assert view.get("deleted_at", "set") is not None
+    assert len(listed) == 2
+
+
 def test_deleted_at_created_by_and_extra_fields_in_views() -> None:
     client = client_for(
         deleted_at_on_get="absent",

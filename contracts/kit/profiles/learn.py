@@ -127,6 +127,8 @@ class Observer:
         self.error_shapes: set[str] = set()
         self.created: list[str] = []  # handles, in the order they were created
         self.orders: set[str] = set()  # list_order of every walk that showed two or more
+        # "get"/"list" -> whether soft-deleted credentials shown there carry deleted_at
+        self.deleted_at_when_deleted: dict[str, set[bool]] = {"get": set(), "list": set()}
 
     def on_step(self, index: int, step: Step, outcomes: dict[str, Outcome]) -> None:
         outcome = outcomes[DEPLOYMENT]
@@ -142,6 +144,9 @@ class Observer:
         for view in views:
             if isinstance(view, dict) and "config" in view:
                 self._extras(view)
+            if isinstance(view, dict) and view.get("status") == "deleted" and step.op != "delete":
+                where = "get" if step.op == "get" else "list"
+                self.deleted_at_when_deleted[where].add("deleted_at" in view)
         setting = step.setting
         if step.op == "walk" and reply.status == 200:
             self._order(outcome.items or [])
@@ -200,6 +205,14 @@ class Observer:
                 name, values = FROM_CHOICES[situation]
                 if answer in values:
                     self.settings[name] = values[answer]
+        for where in ("get", "list"):
+            # None on the active one, one on the deleted one (as the page's examples).
+            setting, once_set = f"deleted_at_on_{where}", f"deleted_at on {where} of a deleted one"
+            shown = choices.get(once_set) == "present" or self.deleted_at_when_deleted[where] == {
+                True
+            }
+            if self.settings.get(setting) == "absent" and shown:
+                self.settings[setting] = "when_deleted"
         if len(self.error_shapes) == 1 and self.error_shapes <= {"envelope", "flat"}:
             self.settings["error_body"] = next(iter(self.error_shapes))
         self.settings["extra_fields"] = sorted(self.extras)[:50]
