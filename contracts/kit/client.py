@@ -675,7 +675,11 @@ def error_shape_problems(op: str, reply: Reply) -> list[ContractViolation]:
     body = reply.body
     if _code_and_message(body) or (isinstance(body, dict) and _code_and_message(body.get("error"))):
         return []
-    what = "a body that is not JSON" if body is None else "a body without a code and a message"
+    what = (
+        "a body that is not JSON"
+        if body is None
+        else 'a body without string "code" and "message" members (flat or under "error")'
+    )
     return [
         expected(
             ERROR_SHAPE,
