@@ -1,4 +1,4 @@
-"""A Credentials API on plain Starlette behind an edge proxy, written from the published page alone.
+"""Plain Starlette behind an edge proxy: a Credentials API written from the published page alone.
 
 Two servers, as a platform team would run them: the Starlette backend, and in
 front of it an edge (a bare ASGI app forwarding with httpx) that is the only
@@ -13,7 +13,10 @@ bytes or more for a client that accepts it, answers a CORS preflight
 The backend's readings of what the page leaves open differ from the fake's and
 from the other deployments':
 - errors are ``{"error": "<message>", "code": "<code>"}``; a refused body is
-  400 (unknown top-level fields included), a type change on update is refused;
+  400 (unknown top-level fields and an empty update included), a type change on
+  update is refused; names are stored trimmed;
+- an ``Authorization`` header whose key is not valid is a 403 (no header at all
+  is the edge's 401); a read-only key's write is a 403 too;
 - ids are ``cred_`` and 32 hex digits; any other id is refused as malformed
   (400) before it is looked up, so an id the client made up is a 400, not a 404;
 - a create answers 200 (the page shows the body, not a status);
@@ -28,12 +31,24 @@ from the other deployments':
   authenticates (the scheme matched case-insensitively);
 - records carry ``created_by``, ``deleted_at``, ``secrets_set`` (the names of
   the secret fields stored, never their values) and an ``etag`` (also the
-  ``ETag`` header of a single credential); lists are oldest first, ``limit``
-  outside 1..100 is a 400, the cursor an opaque keyset token;
+  ``ETag`` header of a single credential); a single record's answer has a
+  ``meta.request_id``, a list's ``meta`` a ``remaining`` count and
+  ``page.has_more``;
+- lists are most recently changed first (``updated_at``, then creation,
+  descending), 20 to a page unless ``limit`` (1..100, else 400) says otherwise,
+  the cursor an opaque keyset token; any query parameter but ``limit`` and
+  ``cursor`` (filters included) is a 400;
 - config values are stored and echoed as sent, ``null`` in an update removes a
   field; nested objects merge.
 Secret config fields are the contract registry's (the schemas' ``writeOnly``
 marks, for any type); they are kept in their own store and never leave it.
+
+``strict_config=True`` also checks the formats of a few settings, as a backend
+that knows the providers would (a database ``port`` is a port number, an Azure
+``tenant_id`` a GUID, an AWS ``region`` a region name, a GCP
+``service_account_json`` string a JSON object): right by the page, which gives
+no formats, but the kit draws configs the fake takes, and the kit does not
+accept that refusal yet (see the module's test in test_false_alarms.py).
 
 ``bug`` makes a one-bug copy: "leak" (the ``ETag`` of a created credential is
 cut from a secret), "isolation" (GET reads any workspace's id), "lifecycle"
@@ -113,12 +128,58 @@ def _merge(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+GUID = re.compile("[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+REGION = re.compile("[a-z]{2}(-[a-z]+)+-[0-9]")
+
+
+def _is_port(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value < 65536
+
+
+def _config_problem(type_: str, config: dict[str, Any]) -> str | None:
+    """What the backend knows of each type's settings (the page gives no formats)."""
+    port = config.get("port")
+    if type_ == "database" and port is not None and not _is_port(port):
+        return "Field 'config.port' must be a port number."
+    tenant = config.get("tenant_id")
+    if (
+        type_ == "azure"
+        and tenant is not None
+        and not (isinstance(tenant, str) and GUID.fullmatch(tenant))
+    ):
+        return "Field 'config.tenant_id' must be a directory GUID."
+    region = config.get("region")
+    if (
+        type_ == "aws"
+        and region is not None
+        and not (isinstance(region, str) and REGION.fullmatch(region))
+    ):
+        return "Field 'config.region' must be an AWS region name."
+    key_file = config.get("service_account_json")
+    if type_ == "gcp" and isinstance(key_file, str):
+        try:
+            parsed = json.loads(key_file)
+        except ValueError:
+            parsed = None
+        if not isinstance(parsed, dict):
+            return "Field 'config.service_account_json' must be a key file (a JSON object)."
+    return None
+
+
+def _check_config(type_: str, config: dict[str, Any]) -> None:
+    problem = _config_problem(type_, config)
+    if problem is not None:
+        raise ApiError(400, "invalid_config", problem)
+
+
 def _checked(body: Any, *, partial: bool) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise ApiError(400, "invalid_body", "The request body must be a JSON object.")
     unknown = sorted(set(body) - set(FIELDS))
     if unknown:
         raise ApiError(400, "unknown_field", f"Field '{unknown[0]}' is not accepted.")
+    if partial and not body:
+        raise ApiError(400, "empty_update", "Send at least one of 'name', 'type', 'config'.")
     for field in FIELDS:
         if field not in body:
             if not partial:
@@ -131,12 +192,14 @@ def _checked(body: Any, *, partial: bool) -> dict[str, Any]:
             raise ApiError(400, "invalid_type", "Field 'type' is not a credential type.")
         if field == "config" and not isinstance(value, dict):
             raise ApiError(400, "invalid_config", "Field 'config' must be an object.")
+    if isinstance(body.get("name"), str):  # stored as shown in the UI: trimmed
+        body["name"] = body["name"].strip()
     return body
 
 
 class Store:
-    def __init__(self, bug: str | None) -> None:
-        self.bug = bug
+    def __init__(self, bug: str | None, strict_config: bool = False) -> None:
+        self.bug, self.strict_config = bug, strict_config
         self.lock = threading.Lock()
         self.records: dict[str, dict[str, Any]] = {}
         self.secrets: dict[str, dict[tuple[str, ...], Any]] = {}  # apart from the records
@@ -171,6 +234,8 @@ class Store:
 
     def create(self, ws: str, user: str, body: dict[str, Any]) -> dict[str, Any]:
         self.check_name(ws, body["name"], None)
+        if self.strict_config:
+            _check_config(body["type"], body["config"])
         public, secret = _split(body["config"])
         n, now = next(self.seq), _now()
         cid = "cred_" + uuid.uuid4().hex
@@ -191,6 +256,8 @@ class Store:
             self.check_name(ws, body["name"], cid)
             rec["name"] = body["name"]
         if "config" in body:
+            if self.strict_config:
+                _check_config(rec["type"], body["config"])
             public, secret = _split(body["config"])
             rec["config"] = _merge(rec["config"], public)
             stored = self.secrets[cid]
@@ -223,18 +290,28 @@ class Store:
             raise ApiError(409, "not_deleted", "Soft-delete the credential before purging it.")
         del self.records[cid], self.secrets[cid]
 
-    def page(self, ws: str, limit: int, after: int) -> dict[str, Any]:
+    def page(self, ws: str, limit: int, before: tuple[str, int] | None) -> dict[str, Any]:
+        # Most recently changed first: a keyset on (updated_at, seq), both descending.
         rows = sorted(
-            (r for r in self.records.values() if r["ws"] == ws and r["seq"] > after),
-            key=lambda r: r["seq"],
+            (
+                r
+                for r in self.records.values()
+                if r["ws"] == ws and (before is None or (r["updated_at"], r["seq"]) < before)
+            ),
+            key=lambda r: (r["updated_at"], r["seq"]),
+            reverse=True,
         )
-        page = rows[:limit]
+        page, total = rows[:limit], len(rows)
         cursor = None
         if len(rows) > limit:
-            cursor = base64.urlsafe_b64encode(f"after={page[-1]['seq']}".encode()).decode()
+            last = f"{page[-1]['updated_at']}|{page[-1]['seq']}"
+            cursor = base64.urlsafe_b64encode(f"before={last}".encode()).decode()
         return {
             "data": [self.view(r) for r in page],
-            "meta": {"page": {"limit": limit, "cursor": cursor}},
+            "meta": {
+                "page": {"limit": limit, "cursor": cursor, "has_more": cursor is not None},
+                "remaining": total,
+            },
         }
 
 
@@ -248,27 +325,32 @@ def _caller(request: Request, *, write: bool) -> tuple[str, str]:
         if write:
             raise ApiError(403, "forbidden", "This API key may only read.")
         return READ_ONLY_KEYS[key], ""
-    raise ApiError(401, "unauthorized", "The API key is missing or not valid.")
+    # A header was sent (the edge refuses requests without one): its key is not valid.
+    raise ApiError(403, "invalid_api_key", "The API key is not valid.")
 
 
 def _limit(request: Request) -> int:
-    raw = request.query_params.get("limit", "50")
+    unknown = sorted(set(request.query_params) - {"limit", "cursor"})
+    if unknown:
+        raise ApiError(400, "unknown_parameter", f"Parameter '{unknown[0]}' is not supported.")
+    raw = request.query_params.get("limit", "20")
     if not (raw.isascii() and raw.isdigit() and 1 <= int(raw) <= 100):
         raise ApiError(400, "invalid_limit", "Parameter 'limit' must be an integer from 1 to 100.")
     return int(raw)
 
 
-def _after(request: Request) -> int:
+def _before(request: Request) -> tuple[str, int] | None:
     raw = request.query_params.get("cursor")
     if not raw:
-        return 0
+        return None
     try:
-        tag, _, seq = base64.urlsafe_b64decode(raw.encode()).decode().partition("=")
+        tag, _, key = base64.urlsafe_b64decode(raw.encode()).decode().partition("=")
     except (ValueError, UnicodeDecodeError):
-        tag, seq = "", ""
-    if tag != "after" or not (seq.isascii() and seq.isdigit()):
+        tag, key = "", ""
+    stamp, _, seq = key.partition("|")
+    if tag != "before" or not stamp or not (seq.isascii() and seq.isdigit()):
         raise ApiError(400, "invalid_cursor", "Parameter 'cursor' is not a cursor from this API.")
-    return int(seq)
+    return stamp, int(seq)
 
 
 async def _body(request: Request, *, partial: bool) -> dict[str, Any]:
@@ -279,20 +361,21 @@ async def _body(request: Request, *, partial: bool) -> dict[str, Any]:
     return _checked(parsed, partial=partial)
 
 
-def build(bug: str | None = None) -> Starlette:
+def build(bug: str | None = None, *, strict_config: bool = False) -> Starlette:
     """The backend: Starlette routes under both prefixes, errors as ``{"error", "code"}``."""
-    store = Store(bug)
+    store = Store(bug, strict_config)
 
     def one(rec: dict[str, Any], status: int = 200) -> JSONResponse:
         view = store.view(rec)
-        return JSONResponse({"data": view}, status, headers={"ETag": view["etag"]})
+        body = {"data": view, "meta": {"request_id": uuid.uuid4().hex}}
+        return JSONResponse(body, status, headers={"ETag": view["etag"]})
 
     async def collection(request: Request) -> Response:
         if request.method == "GET":
             ws, _ = _caller(request, write=False)
-            limit, after = _limit(request), _after(request)
+            limit, before = _limit(request), _before(request)
             with store.lock:
-                return JSONResponse(store.page(ws, limit, after))
+                return JSONResponse(store.page(ws, limit, before))
         ws, user = _caller(request, write=True)
         body = await _body(request, partial=False)
         with store.lock:
@@ -360,6 +443,8 @@ EDGE_HEADERS = [
     (b"via", b"1.1 plnx-edge"),
     (b"strict-transport-security", b"max-age=63072000; includeSubDomains"),
     (b"x-content-type-options", b"nosniff"),
+    (b"set-cookie", b"plnx_edge_lb=node-2; Path=/; Secure; HttpOnly"),
+    (b"x-ratelimit-limit", b"600"),
 ]
 HTML_413 = (
     "<html><head><title>413 Request Entity Too Large</title></head><body>"
@@ -469,7 +554,8 @@ def _uvicorn(app: Any) -> Iterator[int]:
 
 
 @contextmanager
-def serve(bug: str | None = None) -> Iterator[str]:
+def serve(bug: str | None = None, *, strict_config: bool = False) -> Iterator[str]:
     """The backend and its edge; yields the edge's base URL (the only one handed out)."""
-    with _uvicorn(build(bug)) as backend, _uvicorn(Edge(f"http://127.0.0.1:{backend}")) as edge:
+    app = build(bug, strict_config=strict_config)
+    with _uvicorn(app) as backend, _uvicorn(Edge(f"http://127.0.0.1:{backend}")) as edge:
         yield f"http://127.0.0.1:{edge}"
