@@ -23,10 +23,11 @@ import json
 from typing import Any
 
 from contracts.kit.checks.common import (
+    DRAWN_CONFIG_REFUSED,
     NAME_REFUSALS,
     bounded_walk,
     check_status,
-    create_ok,
+    created_id,
     fill_canaries,
     present_secret_paths,
     probing,
@@ -152,7 +153,13 @@ def check_secret_non_echo(ctx: KitContext) -> None:
     for type_ in CREDENTIAL_TYPES:
         for n, config in enumerate(secret_configs(ctx, type_)):
             body = {"name": f"{prefix}{type_}-{n}", "type": type_, "config": config}
-            made.append((create_ok(ctx, client, body, SECRET_NON_ECHO), type_, config))
+            reply = client.create(body)  # scanned for the canaries whatever it answers
+            if reply.status in (400, 422):
+                # The kit's drawn settings (the fake's) may break formats the deployment
+                # checks and the page does not give: this config's probes cannot run.
+                ctx.skipped(f"the probes of {type_} config #{n}", DRAWN_CONFIG_REFUSED)
+                continue
+            made.append((created_id(ctx, reply, SECRET_NON_ECHO), type_, config))
     ids = {cred_id for cred_id, _, _ in made}
     for cred_id, _, _ in made:
         client.get(cred_id)
