@@ -196,3 +196,23 @@ def test_a_deployment_stricter_on_config_formats_than_the_fake_passes_run() -> N
     assert code == EXIT_OK, text[-2000:]
     assert "secret-non-echo: the probes of azure config #0: the deployment refused" in text
     assert "lifecycle: the scripted azure walk: the deployment refused" in text
+
+
+class AppliesThenRefuses(Middleware):
+    """Every update that carries a config is applied, then answered 400 as if refused."""
+
+    def after(self, request: Request, body: Any, response: Response) -> Response:
+        carries_config = isinstance(body, dict) and "config" in body
+        if request.method == "PUT" and carries_config and response.status_code == 200:
+            return self.error(400, "invalid_config", "A setting is not valid.")
+        return response
+
+
+@pytest.mark.slow
+def test_a_config_refused_yet_applied_is_still_a_lifecycle_violation() -> None:
+    """What the acceptance of a refused config keeps: the refusal must change nothing."""
+    result = run_kit(AppliesThenRefuses(fake_app()), only={"lifecycle"}, max_examples=3)
+    assert result.exit_code == EXIT_VIOLATIONS, _describe(result)
+    assert any(f.check == "lifecycle" and "config changed" in f.message for f in result.findings), (
+        _describe(result)
+    )
