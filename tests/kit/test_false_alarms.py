@@ -216,3 +216,14 @@ def test_a_config_refused_yet_applied_is_still_a_lifecycle_violation() -> None:
     assert any(f.check == "lifecycle" and "config changed" in f.message for f in result.findings), (
         _describe(result)
     )
+
+
+@pytest.mark.slow
+def test_a_deployment_stricter_on_config_formats_than_the_fake_learns_and_diffs_clean() -> None:
+    """learn and diff send a password credential instead of a drawn config the
+    deployment refuses, to the deployment and the fake alike, and go on."""
+    with starlette_edge.serve(None, strict_config=True) as url:
+        learned = run_learn(url, "plnx_ind_a", seed=1)
+        assert learned.exit_code == EXIT_OK, [v.message for v in learned.violations]
+        result = run_diff(url, "plnx_ind_a", profile=learned.profile(), seed=1)
+    assert result.exit_code == EXIT_OK, result.text()

@@ -231,6 +231,10 @@ class Outcome:
     complete: bool = True  # a page walk that reached the end of the listing
 
 
+# What a create goes on as when the deployment refuses the config the kit drew.
+PLAIN_TYPE = "password"
+
+
 class Sequence:
     """Runs steps on sides, with the same bodies everywhere and the sides kept in step."""
 
@@ -244,13 +248,43 @@ class Sequence:
         self.secrets = sides[0].ctx  # makes the canaries; every side's detector knows them
 
     def run(self, on_step: Callable[[int, Step, dict[str, Outcome]], None]) -> None:
+        deployment, others = self.sides[0], self.sides[1:]
         for index, step in enumerate(self.steps, 1):
             if step.setting is None:
                 step = replace(step, setting=self.situation(step))
             body = self.body_of(step)
-            outcomes = {side.name: self._run_on(side, step, body) for side in self.sides}
+            first = self._run_on(deployment, step, body)
+            instead = self._without_drawn_config(step, body, first)
+            if instead is not None:
+                body, first = instead, self._run_on(deployment, step, instead)
+            outcomes = {deployment.name: first}
+            outcomes.update({side.name: self._run_on(side, step, body) for side in others})
             on_step(index, step, outcomes)
             self._after(step, body, outcomes)
+
+    def _without_drawn_config(self, step: Step, body: JSON, first: Outcome) -> JSON | None:
+        """The body every side gets instead, when the deployment refused (400 or 422)
+        the config the kit drew from the fake's schemas: the page gives no formats
+        for any setting, so a deployment may check them. A create that should succeed
+        goes on as a password credential (a username and a password), an update of an
+        active one without its config; any other step keeps its body."""
+        reply = first.reply
+        if reply is None or reply.status not in (400, 422) or not isinstance(body, dict):
+            return None
+        handle = step.handle or ""
+        drawn = self.types.get(handle) != PLAIN_TYPE
+        if step.op == "create" and step.setting == "create_status" and drawn:
+            self.sent[handle] = {
+                "username": "contract-kit",
+                "password": self.secrets.factory.fresh(),
+            }
+            self.types[handle] = PLAIN_TYPE
+            self._share_canaries()
+            return {**body, "type": PLAIN_TYPE, "config": copy.deepcopy(self.sent[handle])}
+        if step.op == "update" and "config" in body and self._active_everywhere(handle):
+            rest = {k: v for k, v in body.items() if k != "config"}
+            return rest or {"name": self.names.get(handle, "")}
+        return None
 
     def situation(self, step: Step) -> str | None:
         """The setting a step's status answers, from the state the fake holds it in."""
@@ -278,12 +312,14 @@ class Sequence:
             return {"name": f"{self.prefix}bad", "type": "not_a_type", "config": {}}
         if step.op == "create":
             assert step.type is not None
+            # A create named like another goes as that one went (see _without_drawn_config).
+            type_ = self.types.get(step.name_of or "", step.type)
             if handle not in self.sent:
-                self.sent[handle] = next(secret_configs(self.secrets, step.type))
-                self.types[handle] = step.type
+                self.sent[handle] = next(secret_configs(self.secrets, type_))
+                self.types[handle] = type_
                 self._share_canaries()
             name = self.names.get(step.name_of or "", f"{self.prefix}{handle}")
-            return {"name": name, "type": step.type, "config": copy.deepcopy(self.sent[handle])}
+            return {"name": name, "type": type_, "config": copy.deepcopy(self.sent[handle])}
         if step.op != "update":
             return None
         body: dict[str, JSON] = {}

@@ -48,9 +48,8 @@ that knows the providers would (a database ``port`` is a port number, an Azure
 ``tenant_id`` a GUID, an AWS ``region`` a region name, a GCP
 ``service_account_json`` string a JSON object): right by the page, which gives
 no formats, while the kit draws its configs from the fake's schemas. ``run``
-lists the probes those refusals stopped as not run (test_false_alarms.py);
-``learn`` and ``diff`` still report them, their call sequence needing
-credentials of drawn types.
+lists the probes those refusals stopped as not run; ``learn`` and ``diff`` go
+on with a password credential instead (test_false_alarms.py).
 
 ``bug`` makes a one-bug copy: "leak" (the ``ETag`` of a created credential is
 cut from a secret), "isolation" (GET reads any workspace's id), "lifecycle"
