@@ -227,3 +227,30 @@ def test_a_deployment_stricter_on_config_formats_than_the_fake_learns_and_diffs_
         assert learned.exit_code == EXIT_OK, [v.message for v in learned.violations]
         result = run_diff(url, "plnx_ind_a", profile=learned.profile(), seed=1)
     assert result.exit_code == EXIT_OK, result.text()
+
+
+class HintsForAzure(Middleware):
+    """A non-secret config hint on azure credentials only: ``client_secret_set``."""
+
+    def after(self, request: Request, body: Any, response: Response) -> Response:
+        doc = self.json_of(response)
+        data = doc.get("data") if isinstance(doc, dict) else None
+        items = data if isinstance(data, list) else [data]
+        hinted = False
+        for item in items:
+            config = item.get("config") if isinstance(item, dict) else None
+            if isinstance(config, dict) and item.get("type") == "azure":
+                config["client_secret_set"] = True
+                hinted = True
+        return self.with_json(response, doc) if hinted else response
+
+
+def test_a_config_hint_on_some_credentials_only_learns_and_diffs_clean() -> None:
+    """The fake shows a profile's extra fields on every credential; a deployment may
+    show a hint only where it applies, and that is no drift."""
+    # Seed 1 makes azure, api_key and database credentials: the hint shows on some.
+    with served(HintsForAzure(fake_app())) as url:
+        learned = run_learn(url, KEY_A, seed=1)
+        assert "config.client_secret_set" in learned.profile().extra_fields
+        result = run_diff(url, KEY_A, profile=learned.profile(), seed=1)
+    assert result.exit_code == EXIT_OK, result.text()

@@ -677,6 +677,11 @@ class Comparer:
         flat_d, flat_f = _flatten(dep), _flatten(fake)
         for name in sorted(flat_d.keys() | flat_f.keys()):
             if (name in flat_d) != (name in flat_f):
+                if name in self.extras and name in flat_f:
+                    # The fake shows a profile's extra fields on every credential; a
+                    # deployment may show one only where it applies (a hint for the
+                    # secrets a credential holds, say). One it newly shows is drift.
+                    continue
                 where = "deployment only" if name in flat_d else "fake only"
                 setting = field_setting(op, name, type_ if isinstance(type_, str) else None)
                 if setting is None and name not in PROMISED.get(op, frozenset()):

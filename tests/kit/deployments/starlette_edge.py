@@ -30,7 +30,9 @@ from the other deployments':
 - both ``/api`` and ``/v1/api`` are served; only ``Authorization: Bearer``
   authenticates (the scheme matched case-insensitively);
 - records carry ``created_by``, ``deleted_at``, ``secrets_set`` (the names of
-  the secret fields stored, never their values) and an ``etag`` (also the
+  the secret fields stored, never their values; the config shows
+  ``<secret>_set: true`` beside each, so only on the credentials that hold
+  one) and an ``etag`` (also the
   ``ETag`` header of a single credential); a single record's answer has a
   ``meta.request_id``, a list's ``meta`` a ``remaining`` count and
   ``page.has_more``;
@@ -211,6 +213,12 @@ class Store:
         out["deleted_at"] = rec["deleted_at"]
         out["created_by"] = rec["created_by"]
         out["config"] = copy.deepcopy(rec["config"])
+        for path in self.secrets[rec["id"]]:  # a hint beside each secret stored: never its value
+            node = out["config"]
+            for part in path[:-1]:
+                node = node.setdefault(part, {}) if isinstance(node, dict) else {}
+            if isinstance(node, dict):
+                node[path[-1] + "_set"] = True
         out["secrets_set"] = sorted(".".join(p) for p in self.secrets[rec["id"]])
         digest = hashlib.sha256(json.dumps(out, sort_keys=True).encode()).hexdigest()
         out["etag"] = f'W/"{digest[:20]}"'
