@@ -201,3 +201,10 @@ def test_a_coverage_that_cannot_be_measured_keeps_the_verdict(monkeypatch: Any) 
     assert result.coverage["error"].startswith("coverage could not be measured: RuntimeError")
     assert result.coverage_gaps and result.coverage_gaps[0].startswith("transitions: ")
     assert result.exit_code == 1
+
+
+def test_the_html_verdict_of_a_pass_that_left_probes_out_says_partly_checked() -> None:
+    passed = {"exit_code": 0, "findings": [], "not_run": ["secret-non-echo: a create: refused"]}
+    page = html_text("run", passed)
+    assert "CONFORMANT (partly checked: 1 probe(s) could not run) (exit 0)" in page
+    assert "partly checked" not in html_text("run", {**passed, "not_run": []})

@@ -168,3 +168,16 @@ def test_probes_a_phase_could_not_run_are_a_skipped_case_and_found_checks_are_na
     assert left.skipped is not None and "the legacy header under /v1/api" in left.skipped
     # The terminal line names the checks whose rules the phase saw broken.
     assert "failed (1 requests, " in text and "1 violation(s) [names]" in text
+
+
+def test_a_pass_that_left_probes_out_says_partly_checked_on_its_verdict_line(url: str) -> None:
+    def partly(ctx: KitContext) -> None:
+        _lists(ctx, 1)
+        ctx.skipped("a create with a drawn config", "the deployment refused the config (400)")
+
+    result, text = _run(url, [(AUTH_ISOLATION, partly)])
+    verdict = text.strip().splitlines()[-1]
+    assert result.exit_code == 0
+    assert verdict.startswith("CONFORMANT (partly checked: 1 probe(s) could not run"), verdict
+    result, text = _run(url, [(AUTH_ISOLATION, lambda ctx: _lists(ctx, 1))])
+    assert text.strip().splitlines()[-1].startswith("CONFORMANT: 0 violation(s)")

@@ -741,6 +741,11 @@ class Runner:
             verdict += f": {result.error}"
         elif not_run := [p.name for p in result.phases if p.status == "not run"]:
             verdict += f" (not run, nothing to check with: {', '.join(not_run)})"
+        if result.not_run and not result.error:
+            # A pass that left probes out says so on its last line, not only above it.
+            verdict += (
+                f" (partly checked: {len(result.not_run)} probe(s) could not run, listed above)"
+            )
         self.say(
             f"{verdict}: {len(result.findings)} violation(s) [{failed}], "
             f"{len(result.expectations)} expectation(s) noted; "

@@ -204,6 +204,9 @@ def _verdict(document: Mapping[str, Any]) -> str:
     else:
         cls, word = "error", "COULD NOT RUN"
     tail = f": {error}" if error else ""
+    not_run = document.get("not_run") or []
+    if not_run and not error:
+        tail += f" (partly checked: {len(not_run)} probe(s) could not run)"
     return f'<p class="verdict {cls}" id="verdict">{_e(word)}{_e(tail)} (exit {_e(code)})</p>'
 
 
