@@ -32,6 +32,9 @@ class Settings:
     seed: int = DEFAULT_SEED
     read_only: bool = False
     schemathesis_examples: int = 5
+    # --no-shrink: the state machine reports the first failing sequence as found,
+    # without the (many) further requests Hypothesis spends shortening it.
+    shrink: bool = True
     # --strict: every expectation is held like a rule of the page.
     strict: bool = False
     # Expectations the deployment's profile declares (its "expectations" list): held too.

@@ -947,6 +947,7 @@ def run_kit(
     strict: bool = False,
     declared: frozenset[str] = frozenset(),
     update_replaces_config: bool | None = None,
+    shrink: bool = True,
 ) -> RunResult:
     """Run the kit in this process against ``app`` served on a free local port."""
     with served(app) as url:
@@ -964,6 +965,7 @@ def run_kit(
                 strict=strict,
                 declared=declared,
                 update_replaces_config=update_replaces_config,
+                shrink=shrink,
             ),
         )
         return Runner(ctx, out=io.StringIO(), only=only).run()

@@ -115,10 +115,12 @@ BUG_CASES = [(name, bug, checks) for name in sorted(DEPLOYMENTS) for bug, checks
 @pytest.mark.slow
 @pytest.mark.parametrize(("name", "bug", "checks"), BUG_CASES)
 def test_a_one_bug_copy_is_caught_by_run(name: str, bug: str, checks: tuple[str, ...]) -> None:
+    # --no-shrink: that run catches it is the point, not how short its sequence gets.
     with DEPLOYMENTS[name](bug) as url:
         code, text = _kit(
-            "run", "--base-url", url, *KEYS, *OTHERS, "--max-examples", "3", "--seed", "1"
-        )
+            "run", "--base-url", url, *KEYS, *OTHERS, "--max-examples", "3", "--seed", "1",
+            "--no-shrink",
+        )  # fmt: skip
     found = _violations(text)
     assert code == EXIT_VIOLATIONS, text[-2000:]
     assert any(f"VIOLATION [{check}]" in line for line in found for check in checks), found

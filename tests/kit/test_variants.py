@@ -45,13 +45,24 @@ def test_the_fake_is_conformant() -> None:
 @pytest.mark.parametrize("name", sorted(BROKEN))
 def test_a_broken_variant_fails_the_right_check(name: str) -> None:
     factory, check, only = BROKEN[name]
-    result = run_kit(factory(), only=only, max_examples=8)
+    # Not shortened: which check fails is the point here (see the test below for shrinking).
+    result = run_kit(factory(), only=only, max_examples=8, shrink=False)
     assert result.exit_code == EXIT_VIOLATIONS, _describe(result)
     assert check in result.checks_failed(), _describe(result)
     finding = next(f for f in result.findings if f.check == check)
     assert finding.sequence, "a violation comes with a replayable sequence"
     assert all(line.startswith("curl ") for line in finding.sequence)
     assert not any("plnx_test_kit" in line for line in finding.sequence), "key not masked"
+
+
+def test_the_state_machine_shortens_the_sequence_it_reports() -> None:
+    factory, check, only = BROKEN["restore loses config"]
+    found = {
+        shrink: next(f for f in run_kit(factory(), only=only, shrink=shrink).findings)
+        for shrink in (False, True)
+    }
+    assert found[True].check == found[False].check == check
+    assert len(found[True].sequence) < len(found[False].sequence), found[True].sequence
 
 
 @pytest.mark.parametrize("name", sorted(ALTERNATIVES))

@@ -139,7 +139,7 @@ def lifecycle_settings(ctx: KitContext) -> settings:
         suppress_health_check=list(HealthCheck),
         verbosity=Verbosity.quiet,
         report_multiple_bugs=False,
-        phases=[Phase.explicit, Phase.generate, Phase.shrink],
+        phases=[Phase.explicit, Phase.generate] + ([Phase.shrink] if ctx.settings.shrink else []),
         print_blob=False,
     )
 

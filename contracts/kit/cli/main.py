@@ -78,6 +78,13 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--max-examples", type=_positive, default=25, help="state machine runs")
     run.add_argument("--steps", type=_positive, default=12, help="steps per state machine run")
     run.add_argument(
+        "--no-shrink",
+        dest="shrink",
+        action="store_false",
+        help="report the state machine's first failing sequence as found instead of "
+        "shortening it (shortening can take thousands of requests)",
+    )
+    run.add_argument(
         "--seed",
         type=int,
         default=DEFAULT_SEED,
@@ -200,6 +207,7 @@ def run(args: argparse.Namespace) -> int:
     settings = Settings(
         max_examples=args.max_examples,
         step_count=args.steps,
+        shrink=args.shrink,
         seed=args.seed,
         read_only=args.read_only,
         strict=args.strict,

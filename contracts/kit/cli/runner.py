@@ -689,7 +689,7 @@ class Runner:
         return left
 
     def _say_body(self, finding: Finding) -> None:
-        for line in _say_body_lines(finding):
+        for line in _say_body_lines(finding, shortened=self.ctx.settings.shrink):
             self.say(line)
 
     def summary(self) -> None:
@@ -754,13 +754,14 @@ class Runner:
         )
 
 
-def _say_body_lines(finding: Finding) -> list[str]:
+def _say_body_lines(finding: Finding, *, shortened: bool = True) -> list[str]:
     lines = []
     if finding.source is not None:
         lines.append(f"    {finding.source_line()}")
     lines.extend(f"    {detail}" for detail in finding.details)
     if finding.sequence:
-        lines.append("    shortest failing sequence (key and secrets masked):")
+        kind = "shortest failing sequence" if shortened else "failing sequence, not shortened"
+        lines.append(f"    {kind} (key and secrets masked):")
         lines.extend(f"      {line}" for line in finding.sequence)
     return lines
 
