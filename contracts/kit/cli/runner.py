@@ -10,7 +10,9 @@ violation, an error, Ctrl-C, SIGTERM turned into :class:`Interrupted`), what
 the run created is purged at the end.
 
 The verdict comes from one place, :meth:`Runner._finish`: exit 0 (CONFORMANT)
-only when every phase of the run ran all its probes and nothing was found;
+only when every phase of the run ran to its end and nothing was found (probes
+that did not apply to the deployment are listed as not run, and the verdict
+line says "partly checked");
 1 for violations; 2 (COULD NOT RUN) for anything that is not a finding (an
 exception of any kind, in a phase, the client or the report itself; the
 budget spent; a phase that stopped early with nothing to show for it). The
