@@ -166,7 +166,31 @@ def test_without_the_keys_scopes_is_not_run_and_isolation_says_what_it_left_out(
     assert phases["scopes"].status == "not run"
     assert "--read-only-api-key" in phases["scopes"].note
     assert phases["auth-isolation"].status == "passed"
-    assert "--second-api-key" in phases["auth-isolation"].note
+    # What it left out is a probe not run, in every report, never a silent pass.
+    assert "auth-isolation: isolation between workspaces: no --second-api-key was given" in (
+        result.not_run
+    )
     report = tmp_path / "j.xml"
     write_junit(result, report)
-    assert 'name="scopes"><system-out>' in report.read_text() and "<skipped" in report.read_text()
+    junit = report.read_text()
+    assert 'name="scopes"><system-out>' in junit and "<skipped" in junit
+    assert 'name="auth-isolation (probes not run)"' in junit
+
+
+@pytest.mark.parametrize("command", ["run", "learn", "diff"])
+def test_a_wrong_key_against_a_v1_only_deployment_is_a_rejected_key(
+    command: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Not "listing answered 404" (the /api it does not serve), and no word about the
+    legacy header, which a key that works nowhere cannot tell anything about."""
+    from deployments import v1_only
+
+    extra = ["--output", str(tmp_path / "p.json")] if command == "learn" else []
+    with v1_only.serve() as url:
+        code = main([command, "--base-url", url, "--api-key", "plnx_not_this_key", *extra])
+    printed = capsys.readouterr()
+    text = printed.out + printed.err
+    assert code == 2, text
+    assert "API key was rejected (401)" in text
+    assert "X-Planasonix-Api-Key" not in text and "listing credentials answered 404" not in text
+    assert "path prefixes served and checked" not in text

@@ -21,24 +21,33 @@ LEGACY_HEADER = "X-Planasonix-Api-Key"
 
 
 def discover(ctx: KitContext) -> None:
-    """Set ``ctx.prefixes`` (relative to the clients' base URL) and ``ctx.legacy_header``."""
-    discover_prefixes(ctx)
-    probe_legacy_header(ctx)
+    """Set ``ctx.prefixes`` (relative to the clients' base URL) and ``ctx.legacy_header``.
+
+    The legacy header is only asked about with a key that works: with a rejected
+    one its 401 says nothing about the header (the caller's first call says why).
+    """
+    if discover_prefixes(ctx):
+        probe_legacy_header(ctx)
 
 
-def discover_prefixes(ctx: KitContext) -> None:
+def discover_prefixes(ctx: KitContext) -> bool:
     """Set ``ctx.prefixes``, moving the clients under ``/v1`` when only it is served
-    (``learn`` and ``diff`` ask this too). Nothing served: left as it was, for the
-    caller's first call to say why (a rejected key, say)."""
+    (``learn`` and ``diff`` ask this too); True when the key opened some prefix.
+    Nothing opened: the prefixes that refused the key, else left as they were, for
+    the caller's first call to say why."""
     base = ctx.client.base_url
-    served = [
-        prefix
-        for prefix in ctx.prefixes
-        if ctx.client.sibling(base_url=base + prefix, session=ctx.client.session)
+    answers = {
+        prefix: ctx.client.sibling(base_url=base + prefix, session=ctx.client.session)
         .list({"limit": 1}, note="which prefixes are served")
         .status
-        == 200
-    ]
+        for prefix in ctx.prefixes
+    }
+    served = [prefix for prefix, status in answers.items() if status == 200]
+    opened = bool(served)
+    if not served:
+        # The key opens nothing: where it is refused (401, 403) is where the API is,
+        # so the first call there says the key was rejected, not "404".
+        served = [prefix for prefix, status in answers.items() if status in (401, 403)]
     if served and "" not in served:
         # Only under /v1: every client of the run goes there.
         for client in (ctx.client, ctx.second, ctx.reader):
@@ -47,6 +56,7 @@ def discover_prefixes(ctx: KitContext) -> None:
         served = [p.removeprefix(served[0]) for p in served]
     if served:
         ctx.prefixes = tuple(served)
+    return opened
 
 
 def probe_legacy_header(ctx: KitContext) -> None:

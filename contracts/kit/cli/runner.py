@@ -720,7 +720,8 @@ class Runner:
             self.say("probes that could not run:")
             for line in result.not_run:
                 self.say(f"    {line}")
-        if self.ctx.prefixes:
+        if self.ctx.prefixes and not result.error:
+            # A run that could not run checked no prefix, whatever it set out to check.
             base = self._base_path()
             served = ", ".join(f"{base}{p}/api" for p in self.ctx.prefixes)
             self.say(f"path prefixes served and checked: {served}")
