@@ -170,6 +170,18 @@ def test_a_check_without_a_phase_of_its_own_is_a_usage_error(
     assert "invalid choice" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("command", ["run", "learn", "diff", "cleanup"])
+@pytest.mark.parametrize("url", ["127.0.0.1:8080", "htp://x", "http://", "api.example.com/v1"])
+def test_a_base_url_that_is_no_http_url_is_a_usage_error(
+    command: str, url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    extra = ["--prefix", "plnx-contract-1a2b3c4d-"] if command == "cleanup" else []
+    with pytest.raises(SystemExit) as caught:
+        main([command, "--base-url", url, "--api-key", KEY, *extra])
+    assert caught.value.code == 2
+    assert "is not an http:// or https:// URL" in capsys.readouterr().err
+
+
 def test_target_fake_runs_in_process() -> None:
     assert main(["run", "--target", "fake", "--max-examples", "3", "--seed", "2"]) == 0
 

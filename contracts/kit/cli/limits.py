@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import urllib.parse
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +35,17 @@ def byte_size(text: str) -> int:
     if size < 1024:
         raise argparse.ArgumentTypeError("must be at least 1KiB")
     return size
+
+
+def base_url(text: str) -> str:
+    """A deployment's root: ``http(s)://host[:port][/path]``; anything else is a usage
+    error (exit 2) before any request, not a run that "could not reach" it."""
+    parts = urllib.parse.urlsplit(text.strip())
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not an http:// or https:// URL (e.g. https://api.example.com)"
+        )
+    return text.strip()
 
 
 def positive_seconds(text: str) -> float:

@@ -15,7 +15,7 @@ from typing import Any, NoReturn
 
 from contracts.kit.checks import default_phases
 from contracts.kit.cli.cleanup import is_kit_prefix
-from contracts.kit.cli.limits import add_limit_arguments, unwritable
+from contracts.kit.cli.limits import add_limit_arguments, base_url, unwritable
 from contracts.kit.cli.profile_commands import (
     add_diff_command,
     add_learn_command,
@@ -68,8 +68,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("run", help="run the contract checks against a deployment")
-    run.add_argument("--base-url", help="deployment root, e.g. https://api.planasonix.com")
-    run.add_argument("--api-key", default=os.environ.get("PLANASONIX_API_KEY"), help="API key")
+    run.add_argument(
+        "--base-url", type=base_url, help="deployment root, e.g. https://api.planasonix.com"
+    )
+    run.add_argument(
+        "--api-key",
+        default=os.environ.get("PLANASONIX_API_KEY"),
+        help="API key (default: the PLANASONIX_API_KEY environment variable)",
+    )
     run.add_argument("--second-api-key", help="a key of another workspace (isolation checks)")
     run.add_argument(
         "--read-only-api-key",
@@ -143,8 +149,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="'fake' serves our own fake in this process and checks it",
     )
     cleanup = commands.add_parser("cleanup", help="purge leftovers of an interrupted run")
-    cleanup.add_argument("--base-url", required=True)
-    cleanup.add_argument("--api-key", default=os.environ.get("PLANASONIX_API_KEY"))
+    cleanup.add_argument("--base-url", type=base_url, required=True)
+    cleanup.add_argument(
+        "--api-key",
+        default=os.environ.get("PLANASONIX_API_KEY"),
+        help="API key (default: the PLANASONIX_API_KEY environment variable)",
+    )
     cleanup.add_argument(
         "--prefix",
         required=True,

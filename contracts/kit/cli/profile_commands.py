@@ -6,7 +6,7 @@ import os
 import sys
 from typing import Any
 
-from contracts.kit.cli.limits import add_limit_arguments, unwritable
+from contracts.kit.cli.limits import add_limit_arguments, base_url, unwritable
 from contracts.kit.context import DEFAULT_SEED
 from contracts.kit.profiles.diff import run_diff, write_junit, write_report
 from contracts.kit.profiles.learn import run_learn
@@ -30,8 +30,12 @@ def add_diff_command(commands: Any) -> None:
 
 def add_sequence_arguments(parser: Any) -> None:
     """What `learn` and `diff` both take: the deployment, and the seeded call sequence."""
-    parser.add_argument("--base-url", required=True, help="deployment root")
-    parser.add_argument("--api-key", default=os.environ.get("PLANASONIX_API_KEY"), help="API key")
+    parser.add_argument("--base-url", type=base_url, required=True, help="deployment root")
+    parser.add_argument(
+        "--api-key",
+        default=os.environ.get("PLANASONIX_API_KEY"),
+        help="API key (default: the PLANASONIX_API_KEY environment variable)",
+    )
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="sequence seed (replayable)")
     parser.add_argument("--max-requests", type=int, default=None, help="request budget")
     add_limit_arguments(parser)  # --timeout, --max-body
@@ -144,8 +148,12 @@ def add_verify_consumer_command(commands: Any) -> None:
         description="Exit codes: 0 compatible, 1 an interaction differs, 2 could not run.",
     )
     verify.add_argument("contract", metavar="CONSUMER.json", help="the recorded contract")
-    verify.add_argument("--base-url", required=True, help="deployment root")
-    verify.add_argument("--api-key", default=os.environ.get("PLANASONIX_API_KEY"), help="API key")
+    verify.add_argument("--base-url", type=base_url, required=True, help="deployment root")
+    verify.add_argument(
+        "--api-key",
+        default=os.environ.get("PLANASONIX_API_KEY"),
+        help="API key (default: the PLANASONIX_API_KEY environment variable)",
+    )
     verify.add_argument("--max-requests", type=int, default=None, help="request budget")
     verify.add_argument("--timeout", type=float, default=30.0, help="seconds per request")
     verify.add_argument("--junitxml", metavar="PATH", help="write a JUnit XML report")
