@@ -181,3 +181,12 @@ def test_a_pass_that_left_probes_out_says_partly_checked_on_its_verdict_line(url
     assert verdict.startswith("CONFORMANT (partly checked: 1 probe(s) could not run"), verdict
     result, text = _run(url, [(AUTH_ISOLATION, lambda ctx: _lists(ctx, 1))])
     assert text.strip().splitlines()[-1].startswith("CONFORMANT: 0 violation(s)")
+
+
+def test_the_checks_judged_on_every_answer_name_the_phase_that_ended_early(url: str) -> None:
+    result, _ = _run(url, [(AUTH_ISOLATION, stops), (PAGINATION, goes_on)])
+    assert not result.error
+    skipped = {c.name: c.skipped for c in junit_cases(result)}
+    why = skipped["response-schema"] or ""
+    assert f"phases ended before their last probe ({AUTH_ISOLATION})" in why, why
+    assert "the run stopped early" not in why

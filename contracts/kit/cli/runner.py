@@ -878,10 +878,13 @@ def junit_cases(result: RunResult) -> list[Case]:
         elif check in phase_checks:
             rest.skipped = "not part of this run (--check, --read-only)"
         elif stopped:
-            rest.skipped = (
-                "judged on every answer; the run stopped early, so not on all of them"
-                + (f": {result.error}" if result.error else "")
+            ended = ", ".join(p.name for p in result.phases if not p.complete)
+            why = (
+                f"the run stopped early: {result.error}"
+                if result.error
+                else f"phases ended before their last probe ({ended})"
             )
+            rest.skipped = f"judged on every answer; {why}, so not on all it would have sent"
         elif findings:
             rest.name = ""
         if rest.name:
