@@ -17,6 +17,18 @@ import requests
 JSON = Any
 
 
+# How a replayable line names the key it was sent with (the run's own key: nothing).
+KEY_ROLE_WORDS = {
+    "": "",
+    "primary": "",
+    "second": "the second workspace's key",
+    "read-only": "the read-only key",
+    "no key": "no key",
+    "near-miss": "a near-miss of the key",
+    "unknown": "an unknown key",
+}
+
+
 @dataclass
 class Exchange:
     """One request and its answer, as recorded: key and canaries masked."""
@@ -45,7 +57,12 @@ class Exchange:
             parts += ["--data-raw", self.request_body]
         parts.append(self.url)
         line = " ".join(shlex.quote(p) for p in parts)
-        return f"{line}    # -> {self.status}" if self.status else line
+        if not self.status:
+            return line
+        # Every key is masked the same ("***"): say which one a line used, or it
+        # cannot be replayed (a read by the second workspace's key looks like the owner's).
+        sent_by = KEY_ROLE_WORDS.get(self.key_role, f"the {self.key_role} key")
+        return f"{line}    # -> {self.status}" + (f" (sent with {sent_by})" if sent_by else "")
 
     def as_json(self) -> dict[str, Any]:
         return {

@@ -382,3 +382,30 @@ def test_a_deleted_one_whose_name_an_active_one_took_may_be_refused_on_update() 
     model.on_purge(model.creds["c2"], _reply(200, {"id": "c2", "purged": True}))
     with pytest.raises(ContractViolation, match="invariant 6"):
         model.on_update(old, {"name": "shared"}, _reply(409))
+
+
+@pytest.mark.parametrize(
+    ("role", "comment"),
+    [
+        ("primary", "# -> 200"),
+        ("", "# -> 200"),
+        ("second", "# -> 200 (sent with the second workspace's key)"),
+        ("read-only", "# -> 200 (sent with the read-only key)"),
+        ("no key", "# -> 200 (sent with no key)"),
+    ],
+)
+def test_a_replayable_line_says_which_masked_key_it_was_sent_with(role: str, comment: str) -> None:
+    from contracts.kit.exchange import Exchange
+
+    sent = Exchange(
+        seq=1,
+        method="GET",
+        url="http://h/api/credentials/cred_1",
+        request_headers={"Authorization": "Bearer ***"},
+        request_body=None,
+        status=200,
+        key_role=role,
+    )
+    assert sent.curl().endswith(
+        "'Authorization: Bearer ***' http://h/api/credentials/cred_1    " + comment
+    )
