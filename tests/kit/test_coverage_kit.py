@@ -86,6 +86,8 @@ def test_a_default_run_covers_every_transition_route_prefix_and_auth_form(
     assert routes["restore"]["second"]["state"] == PROVEN
     assert routes["update"]["read-only"]["state"] == PROVEN
     assert "read-only" not in routes["get"]  # a read-only key may read: nothing to prove
+    # Every type's secrets are read on pages after the first too, whichever type is newest.
+    assert coverage["secrets"]["percent"] == 100.0, coverage["secrets"]["missing"]
     assert default_run.result.coverage_gaps == []
 
 

@@ -29,6 +29,7 @@ from contracts.kit.checks.common import (
     check_status,
     created_id,
     fill_canaries,
+    password_body,
     present_secret_paths,
     probing,
     refused_or_taken,
@@ -145,11 +146,19 @@ def _object_valued_secret(ctx: KitContext) -> None:
 # --- the first probes: every type, every call, every kind of answer ------------------
 
 
+def _filler(ctx: KitContext, name: str) -> str:
+    return created_id(ctx, ctx.client.create(password_body(ctx, name)), SECRET_NON_ECHO)
+
+
 def check_secret_non_echo(ctx: KitContext) -> None:
     """Send canaries through every call and every kind of answer; the client scans them."""
     client = ctx.client
     prefix = ctx.sub_prefix("e")
     made: list[tuple[str, str, dict[str, JSON]]] = []  # (id, type, config)
+    # Two password credentials made before the typed ones and two after: a page of two
+    # holds fillers first, newest or oldest first, so every type's secrets are also
+    # read on pages after the first.
+    fillers = [_filler(ctx, f"{prefix}first-{n}") for n in range(2)]
     for type_ in CREDENTIAL_TYPES:
         for n, config in enumerate(secret_configs(ctx, type_)):
             body = {"name": f"{prefix}{type_}-{n}", "type": type_, "config": config}
@@ -160,11 +169,14 @@ def check_secret_non_echo(ctx: KitContext) -> None:
                 ctx.skipped(f"the probes of {type_} config #{n}", DRAWN_CONFIG_REFUSED)
                 continue
             made.append((created_id(ctx, reply, SECRET_NON_ECHO), type_, config))
+    fillers += [_filler(ctx, f"{prefix}last-{n}") for n in range(2)]
     ids = {cred_id for cred_id, _, _ in made}
     for cred_id, _, _ in made:
         client.get(cred_id)
     # Small pages, so most of the credentials are on pages after the first.
     bounded_walk(client, {"limit": 2}, ids)
+    for cred_id in fillers:
+        client.remove(cred_id)
     for params in ({"status": "all", "limit": 3}, {"status": "deleted"}):
         client.list(params)  # F: the parameter may be refused; the answer is scanned anyway
     # Rotation: new canaries for every top-level secret.
