@@ -37,6 +37,12 @@ FOREIGN_ID = frozenset({404, 410})
 # or patterned path parameter). The page states no status for it; a real id of
 # another workspace is still judged by FOREIGN_ID.
 MADE_UP_ID = FOREIGN_ID | frozenset({400, 422})
+# An operation on one of the run's own ids, refused for the state the id is in:
+# a repeated delete (404, 409, 410), a get or update of a soft-deleted id (404,
+# 410), a restore of an active one or a purge before the delete (409). The
+# lifecycle's open points (docs: behaviour) allow each; the lifecycle model holds
+# the deployment to one reading per situation.
+ID_STATE_REFUSALS = FOREIGN_ID | frozenset({409})
 # The endpoint table (create: "2xx with the new metadata"): each route's success codes.
 SUCCESS: dict[str, frozenset[int]] = {
     "list": frozenset({200}),

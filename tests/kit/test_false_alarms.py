@@ -23,7 +23,7 @@ from broken_variants import (
     run_kit,
     served,
 )
-from deployments import starlette_edge
+from deployments import starlette_edge, v1_only
 from werkzeug.wrappers import Request, Response
 
 from contracts.kit.cli.main import main
@@ -264,3 +264,59 @@ def test_a_config_hint_on_some_credentials_only_learns_and_diffs_clean() -> None
         assert "config.client_secret_set" in learned.profile().extra_fields
         result = run_diff(url, KEY_A, profile=learned.profile(), seed=1)
     assert result.exit_code == EXIT_OK, result.text()
+
+
+@pytest.mark.slow
+def test_a_v1_only_deployment_s_readings_are_no_held_expectation_under_strict() -> None:
+    """A repeated delete answered 410 is an accepted reading, not schema-valid data
+    rejected; the 404 of the /api prefix it does not serve is no error body to judge."""
+    argv = ["run", "--strict", "--seed", "1", "--max-examples", "2", "--no-shrink"]
+    argv += ["--api-key", "plnx_ind_a", "--second-api-key", "plnx_ind_b"]
+    argv += ["--read-only-api-key", "plnx_ind_ro"]
+    out = io.StringIO()
+    with v1_only.serve(None) as url, redirect_stdout(out):
+        main([*argv, "--base-url", url])
+    text = out.getvalue()
+    assert "path prefixes served and checked: /v1/api" in text  # it ran there
+    assert "[schemathesis]" not in text, text[-3000:]
+    assert "(phase preflight): list answered 404" not in text, text[-3000:]
+
+
+class RefusesDeleteOfALiveId(Middleware):
+    """Answers 400 to a soft delete of a credential that exists and is active."""
+
+    def before(self, request: Request, body: Any, environ: dict[str, Any]) -> Response | None:
+        p = parts(request)
+        if request.method == "DELETE" and len(p) == 1:
+            status, current = self.internal(request, "GET", request.path)
+            if status == 200 and (current or {}).get("data", {}).get("status") == "active":
+                return self.error(400, "invalid_request", "Not today.")
+        return None
+
+
+@pytest.mark.parametrize("suffix", ["", "/v1"])
+def test_schema_valid_data_refused_on_a_live_id_is_still_noted_once(suffix: str) -> None:
+    """Named by the path requested, once however many ids and draws it took."""
+    argv = ["run", "--check", "schemathesis", "--seed", "0", "--max-examples", "6"]
+    argv += ["--api-key", KEY_A, "--second-api-key", KEY_B]
+    out = io.StringIO()
+    with served(RefusesDeleteOfALiveId(fake_app())) as url, redirect_stdout(out):
+        main([*argv, "--base-url", url + suffix])
+    rejected = [
+        line
+        for line in out.getvalue().splitlines()
+        if line.startswith("EXPECTATION [schemathesis]") and "request rejected" in line
+    ]
+    assert rejected == [
+        "EXPECTATION [schemathesis] (phase schemathesis): "
+        f"DELETE {suffix}/api/credentials/{{id}} (positive data): Schema-valid request rejected"
+    ], out.getvalue()[-3000:]
+
+
+def test_schema_valid_data_on_a_made_up_id_refused_as_malformed_is_no_finding() -> None:
+    result = run_kit(
+        IdsOfItsOwnShape(fake_app()), only={"schemathesis"}, max_examples=6, strict=True
+    )
+    assert result.exit_code == EXIT_OK, _describe(result)
+    made_up = [e for e in result.exchanges if e["status"] == 400 and e["method"] == "DELETE"]
+    assert made_up, "the phase's made-up id was never refused: the test proves nothing"

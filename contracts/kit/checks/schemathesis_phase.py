@@ -23,11 +23,20 @@ Adjusted for safety and for the choices the published page leaves open:
   ``positive_data_acceptance`` is off for create and update, whose schema-valid
   values (any Unicode host, say) a deployment may validate more strictly, and
   where an update is judged against the stored credential, and for the list,
-  where a random cursor is rightly a 400;
+  where a random cursor is rightly a 400; on an id it also accepts what the
+  lifecycle's open points allow for the id's state
+  (:data:`~contracts.kit.statuses.ID_STATE_REFUSALS`: a repeated delete may be
+  404, 409 or 410), and for the id the kit made up, a refusal as malformed
+  (:data:`~contracts.kit.statuses.MADE_UP_ID`);
 - ``response_schema_conformance`` is off: ``openapi.yaml``'s response schemas
   carry the fake's own limits (lengths, formats, required config fields); the
   kit's client already judges every response by what the docs state
   (:func:`contracts.registry.validate_response` with ``documented=True``).
+
+A finding names the path as requested (``/v1/api/...`` where the deployment
+serves only ``/v1/api`` or the base URL ends in ``/v1``), and one the phase
+already noted (the same operation, data and failure for another id) is not
+noted again.
 
 Reproducible and readable: the phase runs under the run's seed with an
 explicit schemathesis configuration (a ``schemathesis.toml`` in the directory
@@ -40,6 +49,7 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import urlsplit
 
 import schemathesis
 from hypothesis import HealthCheck, Phase, Verbosity, given, reject, seed, settings
@@ -50,7 +60,7 @@ from contracts.kit.canaries import CanaryDetector
 from contracts.kit.client import Client, operation_of
 from contracts.kit.context import KitContext
 from contracts.kit.rules.sources import NO_SECRET, Source, expectation
-from contracts.kit.statuses import status_source
+from contracts.kit.statuses import ID_STATE_REFUSALS, MADE_UP_ID, status_source
 from contracts.kit.violations import SCHEMATHESIS, BudgetExhausted, ContractViolation
 from contracts.openapi import openapi_document
 from contracts.registry import CREDENTIAL_TYPES, secret_paths
@@ -61,6 +71,26 @@ _ACTIVE_DETECTOR: list[CanaryDetector] = []
 # 10 KB random case down to a field or two.
 MAX_SHRINK_REQUESTS = 150
 POOL_TYPE = "password"  # the type of the credentials the phase makes for its path ids
+# schemathesis' own default for positive_data_acceptance (its configuration
+# reference), widened on an id by the statuses the lifecycle allows there.
+DEFAULT_ACCEPTED = ["2xx", "3xx", "401", "403", "404", "409", "429", "5xx"]
+ON_AN_ID = sorted({*DEFAULT_ACCEPTED, *(str(s) for s in ID_STATE_REFUSALS)})
+
+
+def _config() -> SchemathesisConfig:
+    """An explicit configuration (never a ``schemathesis.toml`` found in the working
+    directory): schemathesis' defaults, but a schema-valid request on an id may be
+    refused for the id's state (a repeated delete answered 410, say)."""
+    return SchemathesisConfig.from_dict(
+        {
+            "operations": [
+                {
+                    "include-path-regex": r"\{id\}",
+                    "checks": {"positive_data_acceptance": {"expected-statuses": ON_AN_ID}},
+                }
+            ]
+        }
+    )
 
 
 @schemathesis.check
@@ -179,8 +209,7 @@ def _send(client: Client, case: Any) -> Any:
 
 
 def run_schemathesis(ctx: KitContext) -> None:
-    # An explicit, default configuration: never one discovered in the working directory.
-    schema = schemathesis.openapi.from_dict(openapi_document(), config=SchemathesisConfig())
+    schema = schemathesis.openapi.from_dict(openapi_document(), config=_config())
     client = ctx.client
     ids: list[str] = []
     if not ctx.settings.read_only:
@@ -191,6 +220,7 @@ def run_schemathesis(ctx: KitContext) -> None:
                 create_ok(ctx, client, password_body(ctx, f"{ctx.prefix}sx{n}"), SCHEMATHESIS)
             )
     missing = ctx.client.fabricate_id()  # one per phase: a replayed case names the same id
+    noted: set[str] = set()  # the expectations already noted, by message
     _ACTIVE_DETECTOR.append(ctx.detector)
     try:
         for result in schema.get_all_operations():
@@ -208,15 +238,45 @@ def run_schemathesis(ctx: KitContext) -> None:
                 schemathesis.GenerationMode.POSITIVE,
                 schemathesis.GenerationMode.NEGATIVE,
             ):
-                _run_operation(ctx, operation, op, mode, ids, missing)
+                _run_operation(ctx, operation, op, mode, ids, missing, noted)
     finally:
         _ACTIVE_DETECTOR.remove(ctx.detector)
 
 
+def _made_up_id_refused(case: Any, reply: Any, missing: str, failures: list[Any]) -> bool:
+    """True when every failure is schemathesis' "valid data rejected" for the id the kit
+    made up, refused as not found or as malformed (a deployment whose ids have another
+    shape): no finding, as the auth check holds that id to the same statuses."""
+    from schemathesis.openapi.checks import RejectedPositiveData
+
+    return (
+        (case.path_parameters or {}).get("id") == missing
+        and reply.status in MADE_UP_ID
+        and all(isinstance(f, RejectedPositiveData) for f in failures)
+    )
+
+
 def _run_operation(
-    ctx: KitContext, operation: Any, op: str, mode: Any, ids: list[str], missing: str
+    ctx: KitContext,
+    operation: Any,
+    op: str,
+    mode: Any,
+    ids: list[str],
+    missing: str,
+    noted: set[str],
 ) -> None:
     excluded = _excluded(op)
+    # The path as requested: under the base URL's path and the prefix the run moved to.
+    route = f"{operation.method.upper()} {urlsplit(ctx.client.base_url).path.rstrip('/')}"
+    route += operation.path
+
+    def label(case: Any) -> str:
+        """The route and the data the case carries: a "negative" draw for a route with
+        nothing to negate (a delete by id) is schema-valid, and schemathesis says so."""
+        generation = getattr(getattr(case, "meta", None), "generation", None)
+        drawn = getattr(getattr(generation, "mode", None), "value", mode.value)
+        return f"{route} ({drawn} data)"
+
     strategy = operation.as_strategy(generation_mode=mode)
     # The verdict on every request sent, by its masked text: shrinking revisits
     # cases, and the final replay of the shrunk one must not need a new request.
@@ -260,8 +320,10 @@ def _run_operation(
         except ContractViolation as exc:
             held = ctx.settings.strict or exc.cited.name in ctx.settings.declared
             if exc.kind == "expectation" and not held:
-                # Noted, never a reason to stop generating (nor to shrink).
-                ctx.report(exc)
+                # Noted (once), never a reason to stop generating (nor to shrink).
+                if exc.message not in noted:
+                    noted.add(exc.message)
+                    ctx.report(exc)
                 verdicts[key] = None
                 return
             verdicts[key] = exc
@@ -278,18 +340,19 @@ def _run_operation(
                 transport_kwargs=kwargs,
             )
         except BaseExceptionGroup as group:
+            if _made_up_id_refused(case, reply, missing, list(group.exceptions)):
+                return
             titles = sorted({str(getattr(f, "title", type(f).__name__)) for f in group.exceptions})
             raise ContractViolation(
                 SCHEMATHESIS,
-                f"{operation.method.upper()} {operation.path} ({mode.value} data): "
-                + "; ".join(titles),
+                f"{label(case)}: " + "; ".join(titles),
                 reply.exchange,
                 source=_source_of(titles, reply.exchange),
             ) from None
         except AssertionError as exc:
             raise ContractViolation(
                 SCHEMATHESIS,
-                f"{operation.method.upper()} {operation.path} ({mode.value} data): {exc}",
+                f"{label(case)}: {exc}",
                 reply.exchange,
                 source=_source_of([str(exc)], reply.exchange),
             ) from None
