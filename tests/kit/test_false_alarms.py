@@ -320,3 +320,32 @@ def test_schema_valid_data_on_a_made_up_id_refused_as_malformed_is_no_finding() 
     assert result.exit_code == EXIT_OK, _describe(result)
     made_up = [e for e in result.exchanges if e["status"] == 400 and e["method"] == "DELETE"]
     assert made_up, "the phase's made-up id was never refused: the test proves nothing"
+
+
+class V1OnlyBehindALoginPage(Middleware):
+    """Serves the API under /v1/api only; /api/... is a web app's login redirect.
+    ``also_filtered``: a filtered listing under /v1/api redirects there too (a bug)."""
+
+    def __init__(self, app: Any, also_filtered: bool = False) -> None:
+        super().__init__(app)
+        self.also_filtered = also_filtered
+
+    def before(self, request: Request, body: Any, environ: dict[str, Any]) -> Response | None:
+        filtered = self.also_filtered and "status" in request.args
+        if request.path.startswith("/api/") or filtered:
+            return Response("", status=302, headers={"Location": "/login"})
+        return None
+
+
+def test_the_answer_of_a_prefix_not_served_is_not_judged() -> None:
+    result = run_kit(V1OnlyBehindALoginPage(fake_app()), only={"listings", "status-codes"})
+    assert (result.exit_code, result.expectations) == (EXIT_OK, []), _describe(result)
+    assert any(e["status"] == 302 for e in result.exchanges), "/api was never probed"
+
+
+def test_a_redirect_where_the_api_is_served_is_still_reported() -> None:
+    app = V1OnlyBehindALoginPage(fake_app(), also_filtered=True)
+    result = run_kit(app, only={"listings", "status-codes"})
+    assert any(
+        f.check == "status-codes" and "list answered 302" in f.message for f in result.findings
+    ), _describe(result)

@@ -6,6 +6,7 @@ of every other phase too (the rules themselves live in :mod:`contracts.kit.statu
 
 from __future__ import annotations
 
+from contracts.kit.checks.prefixes import NOT_SERVED
 from contracts.kit.context import KitContext
 from contracts.kit.statuses import status_problem, status_source
 from contracts.kit.violations import STATUS_CODES, ContractViolation
@@ -13,11 +14,12 @@ from contracts.kit.violations import STATUS_CODES, ContractViolation
 
 def check_status_codes(ctx: KitContext) -> None:
     """Report every kind of answer of the run whose status the docs do not allow: the
-    first of each (route, status), with how many more there were."""
+    first of each (route, status), with how many more there were. The probe of a
+    path prefix the deployment does not serve is no answer of the API."""
     problems = [
         (exchange, why)
         for exchange in list(ctx.recorder.exchanges)
-        if (why := status_problem(exchange)) is not None
+        if exchange.note != NOT_SERVED and (why := status_problem(exchange)) is not None
     ]
     by_kind: dict[str, list[tuple[object, str]]] = {}
     for exchange, why in problems:
