@@ -18,10 +18,11 @@ from contracts.kit.context import KitContext
 from contracts.kit.violations import AUTH_ISOLATION, expected
 
 LEGACY_HEADER = "X-Planasonix-Api-Key"
-# The note on the probe of a prefix found not served: its answer (a 404 page, a
-# redirect to a login page, whatever that server does) is not the API's, so the
-# status-codes check leaves it alone.
-NOT_SERVED = "which prefixes are served: not this one"
+# The note on each prefix probe. A probe answered with anything but 200 is of a
+# prefix not served (the key refused everywhere aside, whose 401 or 403 the docs
+# list): its answer (a 404 page, a redirect to a login page, whatever that server
+# does) is not the API's, so the status-codes check leaves it alone.
+PROBE_NOTE = "which prefixes are served"
 
 
 def discover(ctx: KitContext) -> None:
@@ -44,23 +45,18 @@ def discover_prefixes(ctx: KitContext) -> bool:
     # that is not served answers with whatever its server's 404 page is, not an
     # error of the API); the leak scan still reads each. The checks that follow
     # judge every answer under the prefixes served.
-    replies = {
-        prefix: ctx.client.sibling(base_url=base + prefix, session=ctx.client.session).list(
-            {"limit": 1}, note="which prefixes are served", validate=False
-        )
+    answers = {
+        prefix: ctx.client.sibling(base_url=base + prefix, session=ctx.client.session)
+        .list({"limit": 1}, note=PROBE_NOTE, validate=False)
+        .status
         for prefix in ctx.prefixes
     }
-    answers = {prefix: reply.status for prefix, reply in replies.items()}
     served = [prefix for prefix, status in answers.items() if status == 200]
     opened = bool(served)
     if not served:
         # The key opens nothing: where it is refused (401, 403) is where the API is,
         # so the first call there says the key was rejected, not "404".
         served = [prefix for prefix, status in answers.items() if status in (401, 403)]
-    if served:
-        for prefix, reply in replies.items():
-            if prefix not in served:
-                reply.exchange.note = NOT_SERVED
     if served and "" not in served:
         # Only under /v1: every client of the run goes there.
         for client in (ctx.client, ctx.second, ctx.reader):

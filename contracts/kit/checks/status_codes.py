@@ -6,10 +6,16 @@ of every other phase too (the rules themselves live in :mod:`contracts.kit.statu
 
 from __future__ import annotations
 
-from contracts.kit.checks.prefixes import NOT_SERVED
+from contracts.kit.checks.prefixes import PROBE_NOTE
 from contracts.kit.context import KitContext
+from contracts.kit.exchange import Exchange
 from contracts.kit.statuses import status_problem, status_source
 from contracts.kit.violations import STATUS_CODES, ContractViolation
+
+
+def _not_served(exchange: Exchange) -> bool:
+    """The probe of a prefix the deployment does not serve (it did not answer 200)."""
+    return exchange.note == PROBE_NOTE and exchange.status != 200
 
 
 def check_status_codes(ctx: KitContext) -> None:
@@ -19,7 +25,7 @@ def check_status_codes(ctx: KitContext) -> None:
     problems = [
         (exchange, why)
         for exchange in list(ctx.recorder.exchanges)
-        if exchange.note != NOT_SERVED and (why := status_problem(exchange)) is not None
+        if not _not_served(exchange) and (why := status_problem(exchange)) is not None
     ]
     by_kind: dict[str, list[tuple[object, str]]] = {}
     for exchange, why in problems:
