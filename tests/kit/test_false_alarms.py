@@ -349,3 +349,21 @@ def test_a_redirect_where_the_api_is_served_is_still_reported() -> None:
     assert any(
         f.check == "status-codes" and "list answered 302" in f.message for f in result.findings
     ), _describe(result)
+
+
+class V1OnlyWithA500UnderApi(Middleware):
+    """Serves the API under /v1/api only; /api/... crashes with a 500."""
+
+    def before(self, request: Request, body: Any, environ: dict[str, Any]) -> Response | None:
+        if request.path.startswith("/api/"):
+            return Response("Internal Server Error", status=500, mimetype="text/plain")
+        return None
+
+
+def test_a_server_error_on_the_probe_of_a_prefix_is_still_reported() -> None:
+    """A 5xx is no way of saying a prefix is not served: discovery moves on to /v1,
+    and the status check still names the crash."""
+    result = run_kit(V1OnlyWithA500UnderApi(fake_app()), only={"listings", "status-codes"})
+    assert any(
+        f.check == "status-codes" and "list answered 500" in f.message for f in result.findings
+    ), _describe(result)

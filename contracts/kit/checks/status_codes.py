@@ -14,8 +14,11 @@ from contracts.kit.violations import STATUS_CODES, ContractViolation
 
 
 def _not_served(exchange: Exchange) -> bool:
-    """The probe of a prefix the deployment does not serve (it did not answer 200)."""
-    return exchange.note == PROBE_NOTE and exchange.status != 200
+    """The probe of a prefix the deployment does not serve (it did not answer 200).
+
+    A 5xx is judged all the same: a server error is never how a prefix says it is
+    not there, and discovery moving on to /v1 must not hide it."""
+    return exchange.note == PROBE_NOTE and exchange.status != 200 and exchange.status < 500
 
 
 def check_status_codes(ctx: KitContext) -> None:
