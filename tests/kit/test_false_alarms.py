@@ -196,6 +196,7 @@ def test_a_deployment_stricter_on_config_formats_than_the_fake_passes_run() -> N
     assert code == EXIT_OK, text[-2000:]
     assert "secret-non-echo: the probes of azure config #0: the deployment refused" in text
     assert "lifecycle: the scripted azure walk: the deployment refused" in text
+    assert "lifecycle: state machine credentials of type azure: the deployment refused" in text
 
 
 class AppliesThenRefuses(Middleware):
